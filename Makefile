@@ -1,0 +1,43 @@
+# motcua: `make run` and `make test` do every set-up step they need, and skip what is done.
+SHELL := /bin/bash
+PYTHON_BASE ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10))),$(shell command -v python3.10))
+VENV := .venv
+BIN := $(VENV)/bin
+RASA_DATA := data/nlu.yml data/rules.yml data/stories.yml
+
+.PHONY: run test install model load lint validate bench clean constraints
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON_BASE)" || { echo "python3.10 not found (Rasa 3.6 needs Python 3.8-3.10)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON_BASE) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+model: install
+	$(BIN)/motcua train
+
+load: install
+	$(BIN)/motcua load
+
+run: model load
+	$(BIN)/motcua chat
+
+lint: install
+	$(BIN)/ruff check bot nlu actions tests bench
+
+validate: install
+	$(BIN)/rasa data validate --domain domain.yml --config config.yml --data $(RASA_DATA) --fail-on-warnings
+
+test: lint validate model load
+	$(BIN)/python -m pytest -q
+
+bench: model load
+	$(BIN)/python bench/nlu.py
+
+constraints: install
+	{ head -2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | sort -f; } > constraints.new && mv constraints.new constraints.txt
+
+clean:
+	rm -rf $(VENV) models var .pytest_cache

@@ -1,0 +1,1 @@
+"""motcua's service side: catalogue and data layer, conversation engine, channels, CLI."""

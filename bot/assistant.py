@@ -1,0 +1,127 @@
+"""The conversation engine, channel-neutral: a user id and a text in, the replies out.
+
+Every channel (terminal, web chat, Telegram, Zalo) calls :meth:`Assistant.handle`. The Rasa
+agent runs the custom actions in-process and keeps conversations in a SQL tracker store (SQLite
+by default), so a conversation survives a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from bot.settings import Settings  # noqa: E402
+
+MAX_CHARS = 2000  # longer messages are cut for understanding; the reply says so
+EMPTY_REPLY = "Em chưa nhận được nội dung. Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần gì\"."
+TOO_LONG = "(Tin nhắn dài quá {limit} ký tự, em chỉ đọc phần đầu.)"
+
+
+@dataclass
+class Reply:
+    """One message from the assistant: text, and buttons as (title, payload)."""
+
+    text: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+
+    def as_text(self) -> str:
+        """The reply as plain text, buttons numbered under it."""
+        lines = [self.text] if self.text else []
+        lines += [f"  [{b['title']}]" for b in self.buttons]
+        return "\n".join(lines)
+
+
+def quiet_logs() -> None:
+    """Keep Rasa's and TensorFlow's chatter off the terminal."""
+    for name in ("rasa", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def latest_model(models_dir: Path) -> Path:
+    """The newest trained model in ``models_dir``."""
+    models = sorted(Path(models_dir).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise FileNotFoundError(f"No trained model in {models_dir}: run `motcua train` (or `make run`).")
+    return models[-1]
+
+
+def clean_input(text: Optional[str]) -> str:
+    """NFC, no control characters, no surrounding whitespace."""
+    text = unicodedata.normalize("NFC", text or "")
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text).strip()
+
+
+class Assistant:
+    """A loaded Rasa agent with motcua's tracker store and in-process actions."""
+
+    def __init__(self, agent: Any, settings: Settings) -> None:
+        self.agent = agent
+        self.settings = settings
+
+    @classmethod
+    async def load(cls, settings: Settings, model_path: Optional[Path] = None) -> "Assistant":
+        """Load the newest model (or ``model_path``) with the deployment's stores."""
+        quiet_logs()
+        from rasa.core.agent import load_agent
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        from bot.inprocess_actions import InProcessActionEndpoint
+
+        os.environ["MOTCUA_DB"] = str(settings.db_path)  # actions read it when they run
+        settings.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
+        tracker_store = SQLTrackerStore(dialect="sqlite", db=str(settings.tracker_db_path))
+        agent = await load_agent(
+            model_path=str(model_path or latest_model(settings.models_dir)),
+            tracker_store=tracker_store,
+            action_endpoint=InProcessActionEndpoint(),
+        )
+        quiet_logs()
+        return cls(agent, settings)
+
+    async def parse(self, text: str) -> Dict[str, Any]:
+        """NLU only: intent, confidence, entities and the catalogue procedure."""
+        text = clean_input(text)[:MAX_CHARS]
+        result = await self.agent.parse_message(text)
+        intent = result.get("intent") or {}
+        entities = [
+            {k: v for k, v in e.items() if k not in ("extractor", "processors")}
+            for e in result.get("entities", [])
+        ]
+        procedure = next((e for e in entities if e["entity"] == "procedure"), None)
+        return {
+            "text": text,
+            "intent": intent.get("name"),
+            "confidence": round(float(intent.get("confidence") or 0.0), 4),
+            "entities": entities,
+            "procedure": (
+                {"id": procedure["value"], "code": procedure.get("code"), "name": procedure.get("name"),
+                 **({"candidates": procedure["candidates"]} if procedure.get("candidates") else {})}
+                if procedure else None
+            ),
+        }
+
+    async def handle(self, user_id: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Reply]:
+        """Run one user message through the dialogue and return the replies."""
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+        text = clean_input(text)
+        if not text:
+            return [Reply(EMPTY_REPLY)]
+        notes = []
+        if len(text) > MAX_CHARS:
+            text = text[:MAX_CHARS]
+            notes.append(Reply(TOO_LONG.format(limit=MAX_CHARS)))
+        output = CollectingOutputChannel()
+        message = UserMessage(text, output, sender_id=str(user_id), metadata=metadata or {})
+        await self.agent.handle_message(message)
+        replies = [
+            Reply(m.get("text") or "", [{"title": b["title"], "payload": b["payload"]} for b in m.get("buttons") or []])
+            for m in output.messages
+        ]
+        return notes + (replies or [Reply("Em chưa có câu trả lời cho câu này; em đã ghi lại để cán bộ xem xét.")])

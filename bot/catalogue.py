@@ -1,0 +1,223 @@
+"""The procedure catalogue: human-edited YAML files in ``data/procedures/``, validated on load.
+
+A validation error names the file and the field, so an official who edits a file knows what
+to fix. Fees carry validity dates and conditions; :func:`fees_on` picks the ones in force on a
+given day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CHANNELS = {"truc_tiep", "buu_chinh", "truc_tuyen"}
+
+
+class CatalogueError(ValueError):
+    """A catalogue file is missing a field or holds a value of the wrong shape."""
+
+    def __init__(self, path: Path, field_name: str, problem: str) -> None:
+        super().__init__(f"{path}: field '{field_name}': {problem}")
+        self.path = path
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Fee:
+    """One fee rule: an amount (or None when it depends), when and to whom it applies."""
+
+    amount: Optional[int]
+    text: str
+    valid_from: Optional[dt.date] = None
+    valid_to: Optional[dt.date] = None
+    condition: Optional[str] = None
+    source: Optional[str] = None
+
+    def in_force(self, day: dt.date) -> bool:
+        """True when the rule applies on ``day``."""
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_to and day > self.valid_to)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """One administrative procedure as the ward's catalogue describes it."""
+
+    id: str
+    code: Optional[str]
+    code_verified: bool
+    name: str
+    field: str
+    level: str
+    family: str
+    aliases: List[str]
+    life_events: List[str]
+    summary: str
+    working_days: Optional[float]
+    processing_text: str
+    fees: List[Fee]
+    documents: List[Dict[str, Any]]
+    forms: List[Dict[str, Any]]
+    submission: Dict[str, Any]
+    result: str
+    legal_basis: List[Dict[str, Any]]
+    sources: List[Dict[str, Any]]
+    verified: bool
+    notes: Optional[str] = None
+    agency: Optional[str] = None
+    raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def phrases(self) -> List[str]:
+        """Everything a citizen may call this procedure by."""
+        return [self.name, *self.aliases, *self.life_events]
+
+
+def fees_on(procedure: Procedure, day: dt.date) -> List[Fee]:
+    """The fee rules of ``procedure`` in force on ``day``, unconditional ones first."""
+    current = [fee for fee in procedure.fees if fee.in_force(day)]
+    return sorted(current, key=lambda fee: fee.condition is not None)
+
+
+def _require(data: Dict[str, Any], key: str, kind: type, path: Path, prefix: str = "") -> Any:
+    if key not in data or data[key] is None:
+        raise CatalogueError(path, prefix + key, "is required")
+    value = data[key]
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, kind):
+        raise CatalogueError(path, prefix + key, f"must be {kind.__name__}, got {value!r}")
+    if kind is str and not value.strip():
+        raise CatalogueError(path, prefix + key, "must not be empty")
+    return value
+
+
+def _optional(data: Dict[str, Any], key: str, kind: type, path: Path, prefix: str = "") -> Any:
+    if data.get(key) is None:
+        return None
+    return _require(data, key, kind, path, prefix)
+
+
+def _date(value: Any, path: Path, name: str) -> Optional[dt.date]:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogueError(path, name, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _list_of_dicts(data: Dict[str, Any], key: str, path: Path, needs: List[str]) -> List[Dict]:
+    items = data.get(key) or []
+    if not isinstance(items, list):
+        raise CatalogueError(path, key, "must be a list")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise CatalogueError(path, f"{key}[{index}]", "must be a mapping")
+        for need in needs:
+            _require(item, need, str, path, f"{key}[{index}].")
+    return items
+
+
+def _fees(data: Dict[str, Any], path: Path) -> List[Fee]:
+    fees = []
+    for index, item in enumerate(_list_of_dicts(data, "fees", path, ["text"])):
+        name = f"fees[{index}]"
+        amount = item.get("amount")
+        if amount is not None and (not isinstance(amount, int) or amount < 0):
+            raise CatalogueError(path, name + ".amount", f"must be a whole VND amount ≥ 0 or null, got {amount!r}")
+        fee = Fee(
+            amount=amount,
+            text=item["text"].strip(),
+            valid_from=_date(item.get("valid_from"), path, name + ".valid_from"),
+            valid_to=_date(item.get("valid_to"), path, name + ".valid_to"),
+            condition=_optional(item, "condition", str, path, name + "."),
+            source=_optional(item, "source", str, path, name + "."),
+        )
+        if fee.valid_from and fee.valid_to and fee.valid_to < fee.valid_from:
+            raise CatalogueError(path, name + ".valid_to", "is before valid_from")
+        fees.append(fee)
+    return fees
+
+
+def _strings(data: Dict[str, Any], key: str, path: Path) -> List[str]:
+    values = data.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise CatalogueError(path, key, "must be a list of non-empty strings")
+    return [v.strip() for v in values]
+
+
+def parse_procedure(data: Any, path: Path) -> Procedure:
+    """Validate one catalogue file's content and return it as a :class:`Procedure`."""
+    if not isinstance(data, dict):
+        raise CatalogueError(path, "(file)", "must be a YAML mapping")
+    pid = _require(data, "id", str, path)
+    if not SLUG.match(pid):
+        raise CatalogueError(path, "id", f"must be a lowercase slug like 'dang-ky-khai-sinh', got {pid!r}")
+    if pid != path.stem:
+        raise CatalogueError(path, "id", f"must equal the file name '{path.stem}'")
+    processing = _require(data, "processing_time", dict, path)
+    days = processing.get("working_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0):
+        raise CatalogueError(path, "processing_time.working_days", f"must be a number ≥ 0 or null, got {days!r}")
+    submission = _require(data, "submission", dict, path)
+    _require(submission, "where", str, path, "submission.")
+    channels = submission.get("channels") or []
+    unknown = set(channels) - CHANNELS
+    if not isinstance(channels, list) or unknown:
+        raise CatalogueError(path, "submission.channels", f"must be a list of {sorted(CHANNELS)}, got {channels!r}")
+    verified = _require(data, "verified", bool, path)
+    notes = _optional(data, "notes", str, path)
+    if not verified and not notes:
+        raise CatalogueError(path, "notes", "must say what is unconfirmed when verified is false")
+    sources = _list_of_dicts(data, "sources", path, ["title"])
+    if not sources:
+        raise CatalogueError(path, "sources", "must name at least one source")
+    return Procedure(
+        id=pid,
+        code=str(data["code"]) if data.get("code") is not None else None,
+        code_verified=bool(data.get("code_verified", False)),
+        name=_require(data, "name", str, path).strip(),
+        field=_require(data, "field", str, path),
+        level=_require(data, "level", str, path),
+        agency=_optional(data, "agency", str, path),
+        family=_require(data, "family", str, path),
+        aliases=_strings(data, "aliases", path),
+        life_events=_strings(data, "life_events", path),
+        summary=(_optional(data, "summary", str, path) or "").strip(),
+        working_days=days,
+        processing_text=_require(processing, "text", str, path, "processing_time.").strip(),
+        fees=_fees(data, path),
+        documents=_list_of_dicts(data, "documents", path, ["name"]),
+        forms=_list_of_dicts(data, "forms", path, ["name"]),
+        submission=submission,
+        result=(_optional(data, "result", str, path) or "").strip(),
+        legal_basis=_list_of_dicts(data, "legal_basis", path, ["document"]),
+        sources=sources,
+        verified=verified,
+        notes=notes,
+        raw=data,
+    )
+
+
+def load_catalogue(directory: Path) -> Dict[str, Procedure]:
+    """Load and validate every ``*.yml`` file of ``directory``; ids must be unique."""
+    directory = Path(directory)
+    procedures: Dict[str, Procedure] = {}
+    files = sorted(directory.glob("*.yml"))
+    if not files:
+        raise CatalogueError(directory, "(directory)", "holds no procedure files (*.yml)")
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise CatalogueError(path, "(file)", f"is not valid YAML: {error}") from None
+        procedure = parse_procedure(data, path)
+        procedures[procedure.id] = procedure
+    return procedures

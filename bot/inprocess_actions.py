@@ -1,0 +1,39 @@
+"""Runs Rasa custom actions inside the assistant's process instead of over HTTP.
+
+Rasa 3.6 calls custom actions through an ``EndpointConfig``; this endpoint hands the same JSON
+to rasa-sdk's ``ActionExecutor`` directly, so ``motcua ask`` and the channels need no separate
+action server (a deployment that wants one can still set ``action_endpoint``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Text
+
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection
+
+
+class InProcessActionEndpoint(EndpointConfig):
+    """An action endpoint that executes the ``actions`` package in this process."""
+
+    def __init__(self, package: str = "actions") -> None:
+        super().__init__(url="inprocess://actions")
+        self.executor = ActionExecutor()
+        self.executor.register_package(package)
+
+    async def request(
+        self,
+        method: Text = "post",
+        subpath: Optional[Text] = None,
+        content_type: Optional[Text] = "application/json",
+        compress: bool = False,
+        **kwargs: Any,
+    ) -> Optional[Any]:
+        """Run the action named in ``kwargs["json"]`` and return the action server's response."""
+        try:
+            return await self.executor.run(kwargs["json"])
+        except ActionExecutionRejection as rejection:
+            body = json.dumps({"action_name": rejection.action_name, "error": rejection.message})
+            raise ClientResponseError(400, "Action rejected", body) from rejection

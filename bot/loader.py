@@ -1,0 +1,34 @@
+"""``motcua load``: validate ``data/`` and load it into the SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict
+
+import yaml
+
+from bot.catalogue import CatalogueError, load_catalogue
+from bot.settings import Settings
+from bot.store import Store
+
+
+def load_ward(path: Path) -> Dict:
+    """The ward's own facts from ``data/ward.yml``."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict) or not data.get("name"):
+        raise CatalogueError(Path(path), "name", "is required")
+    return data
+
+
+def load_all(settings: Settings) -> Dict[str, int]:
+    """Validate and load the catalogue, the ward facts and the sample dossiers; returns counts."""
+    procedures = load_catalogue(settings.catalogue_dir)
+    store = Store(settings.db_path)
+    counts = {"procedures": store.replace_catalogue(procedures)}
+    if settings.ward_file.exists():
+        store.set_ward(load_ward(settings.ward_file))
+    demo = settings.samples_dir / "demo_dossiers.yml"
+    if demo.exists():
+        rows = (yaml.safe_load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])
+        counts["dossiers"] = store.upsert_dossiers(rows)
+    return counts

@@ -1,0 +1,56 @@
+"""Where things live: read once from the environment (or ``.env``) and passed in, never at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _read_dotenv(path: Path) -> dict:
+    values = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and options of one deployment."""
+
+    root: Path
+    db_path: Path
+    tracker_db_path: Path
+    models_dir: Path
+    catalogue_dir: Path
+    ward_file: Path
+    samples_dir: Path
+    fallback_threshold: float = 0.5
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
+        """Settings from ``env`` (default: ``.env`` under ``root`` overlaid by ``os.environ``)."""
+        if env is None:
+            env = {**_read_dotenv(root / ".env"), **os.environ}
+
+        def path(key: str, default: str) -> Path:
+            value = Path(env.get(key, default))
+            return value if value.is_absolute() else root / value
+
+        return cls(
+            root=root,
+            db_path=path("MOTCUA_DB", "var/motcua.db"),
+            tracker_db_path=path("MOTCUA_TRACKER_DB", "var/tracker.db"),
+            models_dir=path("MOTCUA_MODELS", "models"),
+            catalogue_dir=path("MOTCUA_CATALOGUE", "data/procedures"),
+            ward_file=path("MOTCUA_WARD", "data/ward.yml"),
+            samples_dir=path("MOTCUA_SAMPLES", "data/samples"),
+            fallback_threshold=float(env.get("MOTCUA_FALLBACK_THRESHOLD", "0.5")),
+        )

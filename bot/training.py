@@ -1,0 +1,61 @@
+"""Training the Rasa model only when what it learns from changed.
+
+The fingerprint covers config, domain, training data, the catalogue (aliases feed the
+procedure resolver) and the custom components' code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+from bot.settings import Settings
+
+TRAINING_FILES = ["data/nlu.yml", "data/rules.yml", "data/stories.yml"]
+MODEL_NAME = "motcua"
+
+
+def inputs(root: Path) -> List[Path]:
+    """Every file the model depends on."""
+    files = [root / "config.yml", root / "domain.yml", *(root / f for f in TRAINING_FILES)]
+    files += sorted((root / "data" / "procedures").glob("*.yml"))
+    files += sorted((root / "nlu").glob("*.py"))
+    return files
+
+
+def fingerprint(root: Path) -> str:
+    """A hash of every input of the model."""
+    digest = hashlib.sha256()
+    for path in inputs(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes() if path.exists() else b"(missing)")
+    return digest.hexdigest()
+
+
+def model_path(settings: Settings) -> Path:
+    """Where the trained model is written."""
+    return settings.models_dir / f"{MODEL_NAME}.tar.gz"
+
+
+def is_current(settings: Settings) -> bool:
+    """True when the model exists and was trained from the current inputs."""
+    stamp = settings.models_dir / f"{MODEL_NAME}.fingerprint"
+    return model_path(settings).exists() and stamp.exists() and stamp.read_text().strip() == fingerprint(settings.root)
+
+
+def train(settings: Settings, force: bool = False) -> bool:
+    """Train when needed; returns True when a model was trained."""
+    if not force and is_current(settings):
+        return False
+    root = settings.root
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
+        "--data", *TRAINING_FILES, "--out", str(settings.models_dir), "--fixed-model-name", MODEL_NAME,
+    ]
+    subprocess.run(command, cwd=root, check=True)
+    (settings.models_dir / f"{MODEL_NAME}.fingerprint").write_text(fingerprint(root))
+    return True

@@ -1,0 +1,1 @@
+"""Vietnamese text handling and the custom Rasa components that use it."""

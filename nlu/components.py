@@ -1,0 +1,218 @@
+"""Custom Rasa components: the Vietnamese normalising tokenizer and the entity extractors.
+
+They are listed in ``config.yml``, so ``rasa train``, ``rasa test`` and the running assistant
+all see text the same way. The rules themselves live in :mod:`nlu.normalize`,
+:mod:`nlu.procedure_index`, :mod:`nlu.dossier_code` and :mod:`nlu.ordinal`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.dossier_code import find_codes
+from nlu.normalize import words
+from nlu.ordinal import read_ordinal
+from nlu.procedure_index import ProcedureIndex
+
+logger = logging.getLogger(__name__)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class VietnameseTokenizer(Tokenizer):
+    """Tokenizes a message into the normaliser's canonical words, keeping original offsets.
+
+    Featurizers see "dang ky khai sinh can gi" whether the citizen typed "Đăng ký khai sinh cần
+    gì ạ", "dk khai sinh can j" or "ĐĂNG KÝ KHAI SINH CẦN GÌ", so messages without diacritics
+    score as well as those with them.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The component's default config."""
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+        }
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "VietnameseTokenizer":
+        """Creates the tokenizer."""
+        return cls(config)
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        """Canonical tokens for the text attribute; plain whitespace tokens for the others."""
+        text = message.get(attribute) or ""
+        if attribute != TEXT:
+            return self._convert_words_to_tokens(text.split() or [text], text)
+        found: List[Token] = []
+        for word in words(text):
+            for part in word.norm.split():
+                found.append(Token(part, word.start, word.end, lemma=part))
+        if not found:  # emoji-only or punctuation-only message
+            found = [Token("__empty__", 0, len(text), lemma="__empty__")]
+        return self._apply_token_pattern(found)
+
+
+def _catalogue_fingerprint(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.yml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class ProcedureResolver(GraphComponent, EntityExtractorMixin):
+    """Adds a ``procedure`` entity: the catalogue entry the message is about.
+
+    The index is built from ``data/procedures/`` at training time and stored in the model, so
+    parsing never reads the database. An ambiguous phrase yields the best entry with the
+    tied ``candidates``.
+    """
+
+    FILE_NAME = "procedure_index.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The component's default config."""
+        return {"catalogue": "data/procedures"}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when a catalogue file changes (Rasa does not see those files)."""
+        directory = Path(config.get("catalogue", "data/procedures"))
+        return _catalogue_fingerprint(directory) if directory.exists() else None
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        index: Optional[ProcedureIndex] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.index = index
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ProcedureResolver":
+        """Creates an untrained resolver."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Builds the phrase index from the catalogue and stores it in the model."""
+        from bot.catalogue import load_catalogue
+
+        catalogue = load_catalogue(Path(self._config["catalogue"]))
+        self.index = ProcedureIndex.from_records(
+            [{"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases()} for p in catalogue.values()]
+        )
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.FILE_NAME).write_text(
+                json.dumps(self.index.records(), ensure_ascii=False), encoding="utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "ProcedureResolver":
+        """Loads the stored index."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                records = json.loads((directory / cls.FILE_NAME).read_text(encoding="utf-8"))
+            return cls(config, model_storage, resource, ProcedureIndex.from_records(records))
+        except (ValueError, FileNotFoundError):
+            logger.warning("No procedure index in the model: procedures will not be resolved.")
+            return cls(config, model_storage, resource)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds the ``procedure`` entity to each message that names one."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            resolution = self.index.resolve(text) if self.index else None
+            if resolution is None:
+                continue
+            entity = {
+                "entity": "procedure",
+                "value": resolution.id,
+                "start": 0,
+                "end": len(text),
+                "confidence_entity": round(resolution.score / 100.0, 3),
+                "code": resolution.code,
+                "name": resolution.name,
+                "matched": resolution.matched,
+            }
+            if resolution.ambiguous:
+                entity["candidates"] = resolution.candidates
+            message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name([entity]), add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data is left as it is."""
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds ``dossier_code`` (exactly as typed) and ``ordinal`` (a numbered choice) entities."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "PatternEntityExtractor":
+        """Creates the extractor."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds the entities found in each message."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            found = [
+                {"entity": "dossier_code", "value": code, "start": start, "end": end}
+                for code, start, end in find_codes(text)
+            ]
+            ordinal = read_ordinal(text) if len(text) < 200 else None
+            if ordinal is not None:
+                found.append({"entity": "ordinal", "value": ordinal, "start": 0, "end": len(text)})
+            if found:
+                message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(found), add_to_output=True)
+        return messages
