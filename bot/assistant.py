@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,13 @@ class Reply:
 
 
 def quiet_logs() -> None:
-    """Keep Rasa's and TensorFlow's chatter off the terminal."""
+    """Keep Rasa's and TensorFlow's chatter off the terminal (and off stdout, which carries JSON)."""
+    import structlog
+
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
     for name in ("rasa", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -68,7 +75,7 @@ class Assistant:
     async def load(cls, settings: Settings, model_path: Optional[Path] = None) -> "Assistant":
         """Load the newest model (or ``model_path``) with the deployment's stores."""
         quiet_logs()
-        from rasa.core.agent import load_agent
+        from rasa.core.agent import Agent
         from rasa.core.tracker_store import SQLTrackerStore
 
         from bot.inprocess_actions import InProcessActionEndpoint
@@ -76,7 +83,7 @@ class Assistant:
         os.environ["MOTCUA_DB"] = str(settings.db_path)  # actions read it when they run
         settings.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
         tracker_store = SQLTrackerStore(dialect="sqlite", db=str(settings.tracker_db_path))
-        agent = await load_agent(
+        agent = Agent.load(
             model_path=str(model_path or latest_model(settings.models_dir)),
             tracker_store=tracker_store,
             action_endpoint=InProcessActionEndpoint(),

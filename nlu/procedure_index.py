@@ -76,19 +76,20 @@ class ProcedureIndex:
         ]
 
     def _score(self, query: str, phrase: str) -> float:
-        padded = f" {query} "
-        if f" {phrase} " in padded:
+        """100 when ``phrase`` occurs in ``query`` word for word; a fuzzy score for a typo'd
+        occurrence; 0 otherwise. A query never matches a phrase longer than itself, so "khai
+        sinh" does not count as "đăng ký lại khai sinh"."""
+        if f" {phrase} " in f" {query} ":
             return 100.0
-        if len(phrase) < MIN_FUZZY_LENGTH or len(query) < MIN_FUZZY_LENGTH:
+        if len(phrase) < MIN_FUZZY_LENGTH or len(phrase) > len(query):
             return 0.0
-        alignment = fuzz.partial_ratio_alignment(phrase, query)
-        if alignment is None or alignment.score < FUZZY_THRESHOLD:
+        alignment = fuzz.partial_ratio_alignment(phrase, query, score_cutoff=FUZZY_THRESHOLD)
+        if alignment is None or alignment.src_end - alignment.src_start < len(phrase):
+            return 0.0  # the phrase must be matched whole, not a piece of it
+        span = alignment.dest_end - alignment.dest_start
+        if span < 0.9 * len(phrase):
             return 0.0
-        matched = query[alignment.dest_start : alignment.dest_end]
-        # the aligned span must not cut words: extend the check to word boundaries
-        if len(matched.split()) < len(phrase.split()) - 1:
-            return 0.0
-        return alignment.score
+        return min(alignment.score, 99.0)
 
     def resolve(self, text: str) -> Optional[Resolution]:
         """The procedure ``text`` is about, or None when it names none."""

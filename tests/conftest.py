@@ -1,0 +1,51 @@
+"""Shared fixtures: a real SQLite database loaded from data/, and the trained assistant."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.loader import load_all
+from bot.settings import Settings
+from bot.store import Store
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    """Project settings with the databases in a fresh temporary folder, data loaded."""
+    folder = tmp_path_factory.mktemp("motcua")
+    base = Settings.from_env(env={})
+    configured = dataclasses.replace(base, db_path=folder / "motcua.db", tracker_db_path=folder / "tracker.db")
+    load_all(configured)
+    return configured
+
+
+@pytest.fixture(scope="session")
+def store(settings) -> Store:
+    """The loaded test database."""
+    return Store(settings.db_path)
+
+
+@pytest.fixture(scope="session")
+async def assistant(settings):
+    """The trained model with in-process actions over the test database."""
+    from bot.assistant import Assistant, latest_model
+
+    if not list(Path(settings.models_dir).glob("*.tar.gz")):
+        pytest.fail("No trained model: run `make test` (it trains first).")
+    return await Assistant.load(settings, latest_model(settings.models_dir))
+
+
+@pytest.fixture
+def user() -> str:
+    """A fresh conversation id."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+async def say(assistant, user: str, text: str, **metadata) -> str:
+    """Send one message and return every reply joined, buttons included."""
+    replies = await assistant.handle(user, text, metadata or None)
+    return "\n".join(reply.as_text() for reply in replies)

@@ -1,0 +1,54 @@
+"""Resolving what citizens call a procedure to one catalogue entry."""
+
+import pytest
+
+from bot.catalogue import load_catalogue
+from bot.settings import Settings
+from nlu.procedure_index import ProcedureIndex
+
+
+@pytest.fixture(scope="module")
+def index():
+    catalogue = load_catalogue(Settings.from_env(env={}).catalogue_dir)
+    return ProcedureIndex.from_records(
+        [{"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases()} for p in catalogue.values()]
+    )
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("đăng ký khai sinh cần gì", "dang-ky-khai-sinh"),
+        ("dang ky khai sinh can gi", "dang-ky-khai-sinh"),
+        ("làm gks cho con", "dang-ky-khai-sinh"),
+        ("đăng ký lại khai sinh", "dang-ky-lai-khai-sinh"),
+        ("dang ky lai khai sinh", "dang-ky-lai-khai-sinh"),
+        ("ĐĂNG KÝ KẾT HÔN", "dang-ky-ket-hon"),
+        ("dang kí kêt hon", "dang-ky-ket-hon"),
+        ("bố tôi vừa mất thì làm gì", "dang-ky-khai-tu"),
+        ("sắp cưới vợ cần làm gì", "dang-ky-ket-hon"),
+        ("làm sổ đỏ lần đầu", "dang-ky-dat-dai-cap-giay-chung-nhan-lan-dau"),
+        ("xin giấy độc thân", "xac-nhan-tinh-trang-hon-nhan"),
+        ("lam cccd lan dau", "cap-the-can-cuoc"),
+        ("mở hkd", "dang-ky-thanh-lap-ho-kinh-doanh"),
+    ],
+)
+def test_resolves_names_aliases_and_life_events(index, text, expected):
+    resolution = index.resolve(text)
+    assert resolution is not None and resolution.id == expected, (text, resolution)
+
+
+def test_a_bare_family_word_is_ambiguous(index):
+    resolution = index.resolve("chứng thực")
+    assert resolution is not None and resolution.ambiguous
+    assert {"chung-thuc-ban-sao-tu-ban-chinh", "chung-thuc-chu-ky"} <= set(resolution.candidates)
+
+
+def test_specific_words_are_not_ambiguous(index):
+    resolution = index.resolve("chứng thực chữ ký")
+    assert resolution.id == "chung-thuc-chu-ky" and not resolution.ambiguous
+
+
+@pytest.mark.parametrize("text", ["chào bạn", "thời tiết hôm nay thế nào", "", "😀😀", "<script>alert(1)</script>"])
+def test_no_procedure_in_unrelated_text(index, text):
+    assert index.resolve(text) is None
