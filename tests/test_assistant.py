@@ -1,0 +1,139 @@
+"""End to end through the conversation engine that `motcua ask` and every channel use:
+the trained model, the custom actions and a real SQLite database."""
+
+import pytest
+
+from tests.conftest import say
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("chào ad", "trợ lý ảo"),
+        ("xin chào", "trợ lý ảo"),
+        ("tạm biệt nhé", "Khi cần"),
+        ("cảm ơn ạ", "không có gì"),
+        ("bạn là người hay máy vậy", "trợ lý ảo (chatbot)"),
+        ("bạn giúp được gì", "Hướng dẫn thủ tục"),
+        ("bộ phận một cửa mở cửa mấy giờ", "Bộ phận Một cửa"),
+        ("thời tiết hôm nay thế nào", "chỉ hỗ trợ các thủ tục hành chính"),
+    ],
+)
+async def test_small_talk_and_office_questions(assistant, user, text, expected):
+    assert expected in await say(assistant, user, text)
+
+
+@pytest.mark.parametrize(
+    "text, heading",
+    [
+        ("thủ tục đăng ký kết hôn thế nào", "Đăng ký kết hôn"),
+        ("đăng ký khai sinh cần giấy tờ gì", "Giấy tờ cần chuẩn bị"),
+        ("dang ky khai sinh can giay to gi", "Giấy tờ cần chuẩn bị"),
+        ("lệ phí đăng ký kết hôn bao nhiêu", "Lệ phí"),
+        ("đăng ký thường trú mất bao lâu", "Thời hạn giải quyết"),
+        ("dang ky tam tru nop o dau", "Nơi nộp"),
+        ("xin mẫu tờ khai đăng ký khai tử", "Mẫu đơn"),
+        ("đăng ký kết hôn theo luật nào", "Căn cứ pháp lý"),
+    ],
+)
+async def test_procedure_questions_are_answered_from_the_catalogue(assistant, user, text, heading):
+    reply = await say(assistant, user, text)
+    assert heading in reply
+    assert "Nguồn:" in reply
+
+
+async def test_eid_question_answers_about_level_2_identity(assistant, user):
+    reply = await say(assistant, user, "làm định danh điện tử mức 2 như thế nào")
+    assert "định danh điện tử" in reply.lower()
+
+
+async def test_context_carries_over_to_the_next_question(assistant, user):
+    first = await say(assistant, user, "đăng ký khai sinh cần gì")
+    assert "Đăng ký khai sinh" in first
+    follow_up = await say(assistant, user, "thế lệ phí bao nhiêu?")
+    assert "Lệ phí" in follow_up and "Đăng ký khai sinh" in follow_up
+
+
+async def test_ambiguous_procedure_offers_numbered_choices_then_second_one(assistant, user, store):
+    reply = await say(assistant, user, "phí chứng thực bao nhiêu")
+    assert "1." in reply and "2." in reply
+    replies = await assistant.handle(user, "cái thứ hai, phí bao nhiêu?")
+    second = replies[0].text
+    assert "Lệ phí" in second
+    offered = [line for line in reply.splitlines() if line.startswith("2. ")][0][3:]
+    assert offered in second
+
+
+async def test_button_payload_chooses_the_procedure(assistant, user):
+    replies = await assistant.handle(user, "chứng thực")
+    payloads = [b["payload"] for r in replies for b in r.buttons]
+    assert payloads, "choices come with buttons"
+    chosen = await say(assistant, user, payloads[0])
+    assert "📋" in chosen
+
+
+async def test_life_event_maps_to_the_procedure(assistant, user):
+    reply = await say(assistant, user, "bố tôi vừa mất thì gia đình phải làm thủ tục gì")
+    assert "khai tử" in reply.lower()
+
+
+async def test_fee_answer_depends_on_the_date_of_the_question(assistant, user):
+    during = await say(assistant, user, "lệ phí đăng ký thường trú bao nhiêu", as_of="2026-11-24")
+    after = await say(assistant, user, "lệ phí đăng ký thường trú bao nhiêu", as_of="2027-03-01")
+    assert "28/02/2027" in during
+    assert "28/02/2027" not in after
+
+
+async def test_check_dossier_asks_for_the_code_then_validates_it(assistant, user):
+    asked = await say(assistant, user, "tra cứu hồ sơ")
+    assert "mã hồ sơ" in asked
+    wrong = await say(assistant, user, "mã là 12")
+    assert "000.00.12.H49-251120-0031" in wrong  # explains what a code looks like
+    found = await say(assistant, user, "000.00.12.H49-251120-0031")
+    assert "Hồ sơ 000.00.12.H49-251120-0031" in found
+    assert "Nguyễn Văn An" not in found and "An" in found  # the applicant's name is masked
+
+
+async def test_check_dossier_with_code_in_one_message(assistant, user):
+    reply = await say(assistant, user, "kiểm tra hồ sơ 000.00.12.H49-251121-0007 giúp em")
+    assert "Đã trả kết quả" in reply
+
+
+async def test_unknown_dossier_code_is_reported(assistant, user):
+    reply = await say(assistant, user, "tra cứu hồ sơ 000.00.99.H99-990101-9999")
+    assert "không tìm thấy" in reply
+
+
+async def test_subscribe_and_unsubscribe_change_the_database(assistant, user, store):
+    assert "đăng ký" in (await say(assistant, user, "đăng ký nhận thông báo")).lower()
+    assert store.subscriptions(user) == ["tips"]
+    await say(assistant, user, "hủy nhận tin")
+    assert store.subscriptions(user) == []
+
+
+async def test_feedback_and_handoff_are_recorded_for_officials(assistant, user, store):
+    before = store.count("feedback"), store.count("handoff_requests")
+    await say(assistant, user, "tôi muốn góp ý cán bộ làm việc chậm quá")
+    await say(assistant, user, "cho tôi nói chuyện với cán bộ")
+    assert (store.count("feedback"), store.count("handoff_requests")) == (before[0] + 1, before[1] + 1)
+
+
+async def test_gibberish_gets_a_question_back_and_is_logged(assistant, user, store):
+    before = store.count("unknown_messages")
+    reply = await say(assistant, user, "qwzx plm brrt")
+    assert "?" in reply
+    assert store.count("unknown_messages") == before + 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "😀😀😀", "<script>alert('x')</script>", "'; DROP TABLE procedures; --", "a" * 10000,
+     "khai sinh " * 1000, "\x00\x01\x02", "000.00.12.H49-251120-0031" * 3],
+)
+async def test_bad_input_gets_a_clear_reply_and_breaks_nothing(assistant, user, store, text):
+    reply = await say(assistant, user, text)
+    assert reply.strip()
+    assert len(store.procedure_ids()) >= 40
+    assert "Đăng ký khai sinh" in await say(assistant, user, "đăng ký khai sinh cần gì")

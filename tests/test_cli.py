@@ -1,0 +1,53 @@
+"""The `motcua` console script, run as a citizen or an official would run it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MOTCUA = Path(sys.executable).parent / "motcua"
+
+
+def run(args, settings, stdin=None):
+    env = {**os.environ, "MOTCUA_DB": str(settings.db_path), "MOTCUA_TRACKER_DB": str(settings.tracker_db_path)}
+    return subprocess.run([str(MOTCUA), *args], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_parse_json_prints_one_object_a_line_in_order(settings):
+    lines = ["đăng ký khai sinh cần gì", "dang ky ket hon bao nhieu tien", "tra cứu hồ sơ 000.00.12.H49-251120-0031"]
+    result = run(["parse", "--json"], settings, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == lines
+    assert rows[0]["intent"] == "ask_documents" and rows[0]["procedure"]["name"] == "Đăng ký khai sinh"
+    assert rows[1]["procedure"]["code"] is not None
+    assert {"entity": "dossier_code", "value": "000.00.12.H49-251120-0031"}.items() <= rows[2]["entities"][0].items()
+    assert rows[2]["procedure"] is None
+    for row in rows:
+        assert set(row) == {"text", "intent", "confidence", "entities", "procedure"}
+
+
+def test_ask_keeps_the_conversation_of_a_user_across_calls(settings):
+    first = run(["ask", "đăng ký kết hôn cần giấy tờ gì", "--user", "cli-ctx"], settings)
+    assert first.returncode == 0, first.stderr
+    assert "Đăng ký kết hôn" in first.stdout
+    second = run(["ask", "thế mất bao lâu?", "--user", "cli-ctx"], settings)
+    assert "Đăng ký kết hôn" in second.stdout and "Thời hạn" in second.stdout
+
+
+def test_load_reports_a_broken_catalogue_by_file_and_field(settings, tmp_path):
+    (tmp_path / "hong.yml").write_text("id: hong\nname: Thiếu trường\n", encoding="utf-8")
+    env = {**os.environ, "MOTCUA_CATALOGUE": str(tmp_path), "MOTCUA_DB": str(tmp_path / "x.db")}
+    result = subprocess.run([str(MOTCUA), "load"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert result.returncode == 2
+    assert "hong.yml" in result.stderr and "field" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "😀"])
+def test_ask_with_bad_input_still_answers(settings, text):
+    result = run(["ask", text, "--user", "cli-bad"], settings)
+    assert result.returncode == 0 and result.stdout.strip()
