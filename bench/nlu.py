@@ -15,7 +15,6 @@ import asyncio
 import dataclasses
 import json
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 from bot.assistant import Assistant, latest_model  # noqa: E402
 from bot.loader import load_all  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.training import TRAINING_FILES  # noqa: E402
 from nlu.normalize import strip_diacritics  # noqa: E402
 
 HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"

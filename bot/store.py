@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional
-
-import sqlite3
 
 import sqlite_utils
 
