@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RASA_DATA := data/nlu.yml data/rules.yml data/stories.yml
 
-.PHONY: run test install model load lint validate bench clean constraints
+.PHONY: run chat test install model load lint validate bench clean constraints browser
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON_BASE)" || { echo "python3.10 not found (Rasa 3.6 needs Python 3.8-3.10)"; exit 1; }
@@ -22,7 +22,17 @@ load: install
 	$(BIN)/motcua load
 
 run: model load
+	$(BIN)/motcua serve
+
+chat: model load
 	$(BIN)/motcua chat
+
+# Debian's chromium for the browser test (installed as root when missing; never a downloaded browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium missing and not root: the browser test will be skipped"; fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check bot nlu actions tests bench
@@ -30,7 +40,7 @@ lint: install
 validate: install
 	$(BIN)/rasa data validate --domain domain.yml --config config.yml --data $(RASA_DATA) --fail-on-warnings
 
-test: lint validate model load
+test: lint validate browser model load
 	$(BIN)/python -m pytest -q
 
 bench: model load

@@ -55,15 +55,12 @@ def fee_line(fee: Fee) -> str:
 def header(procedure: Procedure) -> str:
     """The procedure's name and national code."""
     code = f" (mã {procedure.code})" if procedure.code else ""
-    return f"📋 {procedure.name}{code}"
+    return f"📋 {procedure.short_name}{code}"
 
 
 def sources_line(procedure: Procedure) -> str:
-    """Where the facts come from."""
-    basis = "; ".join(
-        " ".join(x for x in (b.get("articles"), b.get("title"), b["document"]) if x)
-        for b in procedure.legal_basis[:3]
-    )
+    """Where the facts come from: the legal documents by number (details under "căn cứ pháp lý")."""
+    basis = "; ".join(b["document"] for b in procedure.legal_basis[:4])
     return f"Nguồn: {basis}" if basis else f"Nguồn: {procedure.sources[0]['title']}"
 
 
@@ -73,6 +70,22 @@ def fees_text(procedure: Procedure, day: dt.date) -> str:
     if not current:
         return "• Chưa có thông tin lệ phí trong danh mục; anh/chị hỏi Bộ phận Một cửa giúp em."
     return "\n".join(fee_line(fee) for fee in current)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``."""
+    head = text.split(". ")[0].rstrip(".")
+    return head + "."
+
+
+def fee_summary(procedure: Procedure, day: dt.date) -> str:
+    """The distinct amounts in force on ``day``, e.g. "miễn phí / 10.000 đồng / tùy trường hợp"."""
+    amounts = []
+    for fee in fees_on(procedure, day):
+        label = money(fee.amount) if fee.amount is not None else "theo quy định của tỉnh hoặc tùy trường hợp"
+        if label not in amounts:
+            amounts.append(label)
+    return " / ".join(amounts)
 
 
 def time_text(procedure: Procedure) -> str:
@@ -135,14 +148,10 @@ def answer(procedure: Procedure, aspect: str, day: dt.date) -> str:
     if aspect == "overview":
         if procedure.summary:
             body.append(procedure.summary)
-        body.append(f"• Thời hạn: {time_text(procedure)}")
-        current = fees_on(procedure, day)
-        if current:
-            body.append("• Lệ phí: " + "; ".join(
-                (money(f.amount) + " – " if f.amount is not None else "") + f.text
-                + (f" (áp dụng cho: {f.condition})" if f.condition else "")
-                for f in current
-            ))
+        body.append(f"• Thời hạn: {first_sentence(time_text(procedure))}")
+        amounts = fee_summary(procedure, day)
+        if amounts:
+            body.append(f"• Lệ phí: {amounts} – hỏi \"lệ phí\" để xem chi tiết.")
         body.append(f"• Nơi nộp: {procedure.submission['where']}")
         body.append(f"• Giấy tờ: {len(procedure.documents)} loại – hỏi \"cần giấy tờ gì\" để xem chi tiết.")
     else:

@@ -125,7 +125,7 @@ class ActionFallback(Action):
         procedure = store().procedure(procedure_id) if procedure_id else None
         if procedure:
             dispatcher.utter_message(
-                text=f"Anh/chị muốn hỏi gì về thủ tục {procedure.name} ạ? Chọn một mục bên dưới:",
+                text=f"Anh/chị muốn hỏi gì về thủ tục {procedure.short_name} ạ? Chọn một mục bên dưới:",
                 buttons=[{"title": "Tổng quan", "payload": f"/ask_procedure{{\"procedure\": \"{procedure.id}\"}}"}]
                 + aspect_buttons(procedure.id, ""),
             )

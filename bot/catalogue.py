@@ -17,6 +17,7 @@ import yaml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHANNELS = {"truc_tiep", "buu_chinh", "truc_tuyen"}
+SHORT_NAME = 60
 
 
 class CatalogueError(ValueError):
@@ -73,6 +74,17 @@ class Procedure:
     notes: Optional[str] = None
     agency: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def short_name(self) -> str:
+        """The name for headers and buttons: ``short_name`` from the file, else the official name
+        cut before its qualifications, at most 60 characters on a word boundary."""
+        if self.raw.get("short_name"):
+            return str(self.raw["short_name"])
+        name = re.split(r" \(|; | do cơ quan", self.name)[0]
+        if len(name) <= SHORT_NAME:
+            return name
+        return name[: name.rfind(" ", 0, SHORT_NAME)].rstrip(",;") + "…"
 
     def phrases(self) -> List[str]:
         """Everything a citizen may call this procedure by."""

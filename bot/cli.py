@@ -58,6 +58,19 @@ async def _chat(settings: Settings, user: str) -> int:
             print(f"   {i}) {button['title']}")
 
 
+async def _serve(settings: Settings, host: str, port: int) -> int:
+    from bot.channels import webchat
+
+    assistant = await _assistant(settings)
+    runner = await webchat.serve(assistant, host, port)
+    print(f"Web chat: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await webchat.stop(runner)
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``motcua`` console script."""
     parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo Bộ phận Một cửa phường")
@@ -70,6 +83,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_ask.add_argument("--date", dest="as_of", help="answer as on this date (YYYY-MM-DD), e.g. for fees")
     p_chat = sub.add_parser("chat", help="talk to the assistant in the terminal")
     p_chat.add_argument("--user", default=None)
+    p_serve = sub.add_parser("serve", help="serve the web chat (the embedded default) on http://HOST:PORT/")
+    p_serve.add_argument("--host", default=None)
+    p_serve.add_argument("--port", type=int, default=None)
     p_train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     p_train.add_argument("--force", action="store_true")
     sub.add_parser("load", help="validate data/ and load it into the database")
@@ -96,6 +112,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(_parse(settings, sys.stdin, sys.stdout))
     if args.command == "ask":
         return asyncio.run(_ask(settings, args.text, args.user, args.as_of, sys.stdout))
+    if args.command == "serve":
+        try:
+            return asyncio.run(_serve(settings, args.host or settings.web_host, args.port or settings.web_port))
+        except KeyboardInterrupt:
+            return 0
     return asyncio.run(_chat(settings, args.user or f"chat-{uuid.uuid4().hex[:8]}"))
 
 

@@ -32,7 +32,8 @@ class Settings:
     catalogue_dir: Path
     ward_file: Path
     samples_dir: Path
-    fallback_threshold: float = 0.5
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -52,5 +53,6 @@ class Settings:
             catalogue_dir=path("MOTCUA_CATALOGUE", "data/procedures"),
             ward_file=path("MOTCUA_WARD", "data/ward.yml"),
             samples_dir=path("MOTCUA_SAMPLES", "data/samples"),
-            fallback_threshold=float(env.get("MOTCUA_FALLBACK_THRESHOLD", "0.5")),
+            web_host=env.get("MOTCUA_WEB_HOST", "127.0.0.1"),
+            web_port=int(env.get("MOTCUA_WEB_PORT", "8080")),
         )

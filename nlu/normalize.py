@@ -23,12 +23,12 @@ ABBREVIATIONS: Dict[str, str] = {
     "ntn": "nhu the nao", "sao": "sao", "bn": "bao nhieu", "bnhiu": "bao nhieu",
     "bnh": "bao nhieu", "baonhieu": "bao nhieu", "nhiu": "nhieu", "mk": "minh",
     "mik": "minh", "mh": "minh", "mn": "moi nguoi", "ng": "nguoi", "ngta": "nguoi ta",
-    "vs": "voi", "trc": "truoc", "ns": "noi", "bít": "biet", "bik": "biet", "bit": "biet",
+    "vs": "voi", "trc": "truoc", "ns": "noi", "bik": "biet", "bit": "biet",
     "mun": "muon", "lm": "lam", "e": "em", "a": "anh", "c": "chi", "cj": "chi",
     "ad": "admin", "thanks": "cam on", "thank": "cam on", "tks": "cam on", "thx": "cam on",
     "camon": "cam on", "cmon": "cam on", "ok": "ok", "oke": "ok", "okie": "ok",
     "hnay": "hom nay", "nay": "nay", "tgian": "thoi gian", "tg": "thoi gian",
-    "sdt": "so dien thoai", "dt": "dien thoai", "đt": "dien thoai", "stk": "so tai khoan",
+    "sdt": "so dien thoai", "dt": "dien thoai", "stk": "so tai khoan",
     "ck": "chong", "vk": "vo", "bme": "bo me", "bm": "bo me", "hs": "ho so",
     "hso": "ho so", "tt": "thu tuc", "tthc": "thu tuc hanh chinh", "onl": "online",
     # documents and procedures
@@ -36,9 +36,16 @@ ABBREVIATIONS: Dict[str, str] = {
     "gks": "giay khai sinh", "hkd": "ho kinh doanh", "dkkd": "dang ky kinh doanh",
     "gpkd": "giay phep kinh doanh", "gcn": "giay chung nhan", "qsdd": "quyen su dung dat",
     "gpxd": "giay phep xay dung", "ubnd": "uy ban nhan dan", "ub": "uy ban",
-    "dvc": "dich vu cong", "vneid": "vneid", "ddđt": "dinh danh dien tu",
-    "dddt": "dinh danh dien tu", "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi",
+    "dvc": "dich vu cong", "vneid": "vneid", "dddt": "dinh danh dien tu", "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi",
     "xnth": "xac nhan tinh trang hon nhan", "tthn": "tinh trang hon nhan",
+}
+
+# Abbreviations typed with marks, kept apart so that a marked word is only expanded when it is
+# exactly one of these.
+MARKED_ABBREVIATIONS: Dict[str, str] = {
+    "đc": "duoc", "đk": "dang ky", "đky": "dang ky", "đki": "dang ky", "hông": "khong", "hôk": "khong",
+    "hok": "khong", "mún": "muon", "đdđt": "dinh danh dien tu",
+    "ddđt": "dinh danh dien tu", "đkkd": "dang ky kinh doanh", "đkkh": "dang ky ket hon", "ơi": "oi",
 }
 
 _TAG = re.compile(r"<[^>]{0,200}>")
@@ -55,12 +62,15 @@ def strip_diacritics(text: str) -> str:
 
 def _normalize_word(word: str) -> str:
     """Return the canonical diacritic-free form of one lower-case word."""
-    bare = strip_diacritics(word)
-    bare = _REPEAT.sub(r"\1", bare)  # "nhieuuu" -> "nhieu"
-    if bare in ABBREVIATIONS and (len(bare) > 1 or word == bare):  # "ạ" is not "a" (anh)
-        return ABBREVIATIONS[bare]
-    if word in ABBREVIATIONS:
-        return ABBREVIATIONS[word]
+    if word in MARKED_ABBREVIATIONS:
+        return MARKED_ABBREVIATIONS[word]
+    plain = strip_diacritics(word)
+    bare = _REPEAT.sub(r"\1", plain)  # "nhieuuu" -> "nhieu"
+    # a word typed with marks is itself ("hồng" is not "hông", "ạ" is not "a" = anh)
+    if word == plain:
+        for key in (plain, bare):  # "cccd" before squeezing, "khongg" after
+            if key in ABBREVIATIONS:
+                return ABBREVIATIONS[key]
     if bare.startswith("f") and len(bare) > 1:  # teencode: "fí" -> "phi"
         return "ph" + bare[1:]
     if bare.startswith("w") and len(bare) > 1:  # teencode: "wá" -> "qua"

@@ -1,23 +1,44 @@
 """Resolving what a citizen calls a procedure to one catalogue entry.
 
 A retrieval step over each procedure's official name, aliases and life-event phrases, compared
-in the normaliser's canonical form (so diacritics, case, spacing and abbreviations don't matter)
-and with a fuzzy partial match for typos. Whole-phrase hits beat fuzzy ones and longer phrases
-beat shorter ones; when the best phrase belongs to several procedures equally, the result is
-ambiguous and carries the candidates so the assistant can offer numbered choices.
+in the normaliser's canonical form (diacritics, case, spacing and abbreviations don't matter),
+with three kinds of match, best first:
+
+1. the phrase occurs word for word ("đăng ký lại khai sinh");
+2. all the phrase's words occur close together in another order ("giấy khai sinh của em bị
+   mất" for "mất giấy khai sinh");
+3. a typo'd occurrence (a fuzzy partial match of the whole phrase), only when nothing matched
+   in the first two ways.
+
+A match is worth the phrase's informativeness: the sum of its words' inverse procedure
+frequency (filler words such as "làm", "thủ tục" weigh nothing), so "cải chính" (one
+procedure) outweighs "giấy khai sinh" (many). When the query
+kept its diacritics, a word must keep them too: "cười" (laugh) is not "cưới" (marry). When the
+best phrase belongs to several procedures equally, the result is ambiguous and carries the
+candidates so the assistant can offer numbered choices.
 """
 
 from __future__ import annotations
 
+import math
+import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from rapidfuzz import fuzz
 
-from nlu.normalize import normalize
+from nlu.normalize import clean, strip_diacritics, words
 
 FUZZY_THRESHOLD = 88.0  # partial-ratio score (0-100) a typo'd phrase needs to count
-MIN_FUZZY_LENGTH = 6  # phrases shorter than this must match exactly
+MIN_FUZZY_LENGTH = 12  # phrases shorter than this (in characters) must match word for word
+SCATTER_FACTOR = 0.85  # a phrase whose words are scattered is worth this share of a whole one
+FUZZY_FACTOR = 0.8  # a typo'd phrase is worth at most this share
+# Words that say nothing about which procedure is meant: they must match but weigh nothing.
+FILLER = frozenset(
+    "lam thu tuc xin cho cua muon can viec de va o tai ve la mot nhung cac thi khi da bi duoc co khong "
+    "toi em anh chi minh nguoi".split()
+)
 
 
 @dataclass(frozen=True)
@@ -37,10 +58,9 @@ class Resolution:
     id: str
     code: Optional[str]
     name: str
-    score: float
+    score: float  # match quality 0-100 (100: word for word)
     matched: str
-    start: int = 0
-    end: int = 0
+    weight: float = 0.0
     candidates: List[str] = field(default_factory=list)
 
     @property
@@ -49,19 +69,71 @@ class Resolution:
         return len(self.candidates) > 1
 
 
+@dataclass(frozen=True)
+class _Tokens:
+    """Canonical tokens with the original (lower-case) word when it maps to one token."""
+
+    norm: Tuple[str, ...]
+    raw: Tuple[Optional[str], ...]
+
+    @classmethod
+    def of(cls, text: str) -> "_Tokens":
+        norm: List[str] = []
+        raw: List[Optional[str]] = []
+        for word in words(clean(text)):
+            parts = word.norm.split()
+            norm.extend(parts)
+            raw.extend([word.text.lower()] if len(parts) == 1 else [None] * len(parts))
+        return cls(tuple(norm), tuple(raw))
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.norm)
+
+
+def _marks_key(word: str) -> str:
+    """A word's letters and marks, with i and y counted alike ("kí" = "ký")."""
+    return unicodedata.normalize("NFD", word).replace("y", "i")
+
+
+def _same_marks(query_raw: Optional[str], phrase_raw: Optional[str]) -> bool:
+    """False only when both words carry diacritics and they differ ("cười" vs "cưới")."""
+    if not query_raw or not phrase_raw or query_raw == phrase_raw:
+        return True
+    if strip_diacritics(query_raw) == query_raw or strip_diacritics(phrase_raw) == phrase_raw:
+        return True
+    return _marks_key(query_raw) == _marks_key(phrase_raw)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    tokens: _Tokens
+    procedure: str
+    weight: float
+
+
 class ProcedureIndex:
     """Phrase index over the catalogue; build it once, query it per message."""
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries: Dict[str, Entry] = {entry.id: entry for entry in entries}
-        self._phrases: List[Tuple[str, str]] = []  # (normalised phrase, procedure id)
+        tokenised: List[Tuple[_Tokens, str]] = []
         seen = set()
         for entry in self.entries.values():
             for phrase in entry.phrases:
-                norm = normalize(phrase)
-                if norm and (norm, entry.id) not in seen:
-                    seen.add((norm, entry.id))
-                    self._phrases.append((norm, entry.id))
+                tokens = _Tokens.of(phrase)
+                if tokens.norm and (tokens.norm, entry.id) not in seen:
+                    seen.add((tokens.norm, entry.id))
+                    tokenised.append((tokens, entry.id))
+        holders: Dict[str, set] = defaultdict(set)
+        for tokens, pid in tokenised:
+            for token in tokens.norm:
+                holders[token].add(pid)
+        total = max(1, len(self.entries))
+        self.idf = {token: 0.0 if token in FILLER else math.log(1 + total / len(pids)) for token, pids in holders.items()}
+        self._phrases = [
+            _Phrase(tokens, pid, sum(self.idf[t] for t in tokens.norm)) for tokens, pid in tokenised
+        ]
 
     @classmethod
     def from_records(cls, records: Sequence[Dict]) -> "ProcedureIndex":
@@ -70,56 +142,85 @@ class ProcedureIndex:
 
     def records(self) -> List[Dict]:
         """The persisted form of this index."""
-        return [
-            {"id": e.id, "code": e.code, "name": e.name, "phrases": list(e.phrases)}
-            for e in self.entries.values()
-        ]
+        return [{"id": e.id, "code": e.code, "name": e.name, "phrases": list(e.phrases)} for e in self.entries.values()]
 
-    def _score(self, query: str, phrase: str) -> float:
-        """100 when ``phrase`` occurs in ``query`` word for word; a fuzzy score for a typo'd
-        occurrence; 0 otherwise. A query never matches a phrase longer than itself, so "khai
-        sinh" does not count as "đăng ký lại khai sinh"."""
-        if f" {phrase} " in f" {query} ":
-            return 100.0
+    @staticmethod
+    def _whole(query: _Tokens, phrase: _Tokens) -> bool:
+        n = len(phrase.norm)
+        for start in range(len(query.norm) - n + 1):
+            if query.norm[start : start + n] == phrase.norm and all(
+                _same_marks(q, p) for q, p in zip(query.raw[start : start + n], phrase.raw)
+            ):
+                return True
+        return False
+
+    @staticmethod
+    def _scattered(query: _Tokens, phrase: _Tokens) -> bool:
+        """All the phrase's words occur within a window of twice its length plus four."""
+        n = len(phrase.norm)
+        if n < 2:
+            return False
+        window = 2 * n + 4
+        positions = []
+        for token, raw in zip(phrase.norm, phrase.raw):
+            found = [i for i, (q, r) in enumerate(zip(query.norm, query.raw)) if q == token and _same_marks(r, raw)]
+            if not found:
+                return False
+            positions.append(found)
+        return any(all(any(start <= i < start + window for i in found) for found in positions) for start in range(len(query.norm)))
+
+    @staticmethod
+    def _fuzzy(query: str, phrase: str) -> float:
         if len(phrase) < MIN_FUZZY_LENGTH or len(phrase) > len(query):
             return 0.0
         alignment = fuzz.partial_ratio_alignment(phrase, query, score_cutoff=FUZZY_THRESHOLD)
         if alignment is None or alignment.src_end - alignment.src_start < len(phrase):
-            return 0.0  # the phrase must be matched whole, not a piece of it
-        span = alignment.dest_end - alignment.dest_start
-        if span < 0.9 * len(phrase):
+            return 0.0  # the whole phrase must be matched, not a piece of it
+        if alignment.dest_end - alignment.dest_start < 0.9 * len(phrase):
             return 0.0
-        return min(alignment.score, 99.0)
+        return alignment.score
+
+    def _match(self, query: _Tokens, phrase: _Phrase, fuzzy: bool) -> float:
+        """The match quality (0-100) of one phrase in the query."""
+        if self._whole(query, phrase.tokens):
+            return 100.0
+        if self._scattered(query, phrase.tokens):
+            return 100.0 * SCATTER_FACTOR
+        return self._fuzzy(query.text, phrase.tokens.text) * FUZZY_FACTOR if fuzzy else 0.0
+
+    def _best(self, query: _Tokens, fuzzy: bool) -> Dict[str, Tuple[float, float, _Phrase]]:
+        """Per procedure: (value, quality, phrase) of its best-matching phrase."""
+        best: Dict[str, Tuple[float, float, _Phrase]] = {}
+        present = set(query.norm)
+        for phrase in self._phrases:
+            if not fuzzy and not present.issuperset(phrase.tokens.norm):
+                continue
+            quality = self._match(query, phrase, fuzzy)
+            if quality <= 0:
+                continue
+            value = max(phrase.weight, 0.01) * quality / 100.0
+            if phrase.procedure not in best or value > best[phrase.procedure][0]:
+                best[phrase.procedure] = (value, quality, phrase)
+        return best
 
     def resolve(self, text: str) -> Optional[Resolution]:
         """The procedure ``text`` is about, or None when it names none."""
-        query = normalize(text)
-        if not query:
+        query = _Tokens.of(text)
+        if not query.norm:
             return None
-        best: Dict[str, Tuple[float, int, str]] = {}
-        for phrase, pid in self._phrases:
-            score = self._score(query, phrase)
-            if score <= 0:
-                continue
-            key = (score >= 100.0, len(phrase), score)
-            current = best.get(pid)
-            if current is None or key > (current[0] >= 100.0, current[1], current[0]):
-                best[pid] = (score, len(phrase), phrase)
+        best = self._best(query, fuzzy=False) or self._best(query, fuzzy=True)  # typos only as a last resort
         if not best:
             return None
-        ranked = sorted(best.items(), key=lambda kv: (kv[1][0] >= 100.0, kv[1][1], kv[1][0]), reverse=True)
-        top_id, (top_score, top_len, top_phrase) = ranked[0]
-        tied = [
-            pid
-            for pid, (score, length, phrase) in ranked
-            if phrase == top_phrase and score == top_score
-        ]
+        ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)
+        top_id, (top_value, top_quality, top_phrase) = ranked[0]
+        tied = [pid for pid, (value, _, phrase) in ranked if phrase.tokens.norm == top_phrase.tokens.norm and abs(value - top_value) < 1e-9]
         entry = self.entries[top_id]
         return Resolution(
             id=entry.id,
             code=entry.code,
             name=entry.name,
-            score=top_score,
-            matched=top_phrase,
+            score=round(top_quality, 1),
+            matched=top_phrase.tokens.text,
+            weight=round(top_value, 3),
             candidates=tied if len(tied) > 1 else [],
         )

@@ -26,6 +26,12 @@ def test_polite_particle_is_not_mistaken_for_a_pronoun():
     assert normalize("a ơi cho hỏi").split()[0] == "anh"
 
 
+def test_a_word_typed_with_marks_is_not_read_as_teencode():
+    assert normalize("sổ hồng") == "so hong"  # pink, not "hông" = không
+    assert normalize("hông biết") == "khong biet"
+    assert normalize("đc ko") == normalize("dc ko") == "duoc khong"
+
+
 def test_stretched_letters_are_squeezed():
     assert normalize("nhiềuuuu quáaaa") == "nhieu qua"
 

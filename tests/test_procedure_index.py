@@ -31,6 +31,9 @@ def index():
         ("xin giấy độc thân", "xac-nhan-tinh-trang-hon-nhan"),
         ("lam cccd lan dau", "cap-the-can-cuoc"),
         ("mở hkd", "dang-ky-thanh-lap-ho-kinh-doanh"),
+        ("sổ hồng lần đầu làm thế nào", "dang-ky-dat-dai-cap-giay-chung-nhan-lan-dau"),
+        ("cải chính tên trong giấy khai sinh", "thay-doi-cai-chinh-bo-sung-ho-tich"),
+        ("đăng kí kết hôn", "dang-ky-ket-hon"),
     ],
 )
 def test_resolves_names_aliases_and_life_events(index, text, expected):
@@ -49,6 +52,9 @@ def test_specific_words_are_not_ambiguous(index):
     assert resolution.id == "chung-thuc-chu-ky" and not resolution.ambiguous
 
 
-@pytest.mark.parametrize("text", ["chào bạn", "thời tiết hôm nay thế nào", "", "😀😀", "<script>alert(1)</script>"])
+@pytest.mark.parametrize(
+    "text",
+    ["kể chuyện cười đi", "hồ sơ có nhận buổi trưa không", "chào bạn", "thời tiết hôm nay thế nào", "", "😀😀", "<script>alert(1)</script>"],
+)
 def test_no_procedure_in_unrelated_text(index, text):
     assert index.resolve(text) is None

@@ -1,0 +1,4 @@
+"""Channels: each one translates its platform's messages and buttons to and from :class:`bot.assistant.Assistant`.
+
+A channel holds no business rules; it only carries a user id and a text in, and the replies (text and buttons) out.
+"""

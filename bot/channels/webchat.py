@@ -1,0 +1,142 @@
+"""Web chat channel: an aiohttp app serving one chat page and a JSON endpoint over the assistant.
+
+``POST /api/chat`` takes ``{"user": "<id>", "text": "<message>"}`` and answers
+``{"replies": [{"text": ..., "buttons": [{"title": ..., "payload": ...}]}]}``; a button click posts
+its payload as the text. Errors are JSON ``{"error": "<Vietnamese message>"}`` with a 4xx/5xx status.
+Conversations are kept under ``<prefix><user>`` so web users never share an id with another channel.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import re
+from functools import partial
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+PAGE = Path(__file__).resolve().parent / "static" / "webchat.html"
+MAX_USER_CHARS = 64
+
+ERR_JSON = "Dữ liệu gửi lên không đúng định dạng JSON."
+ERR_OBJECT = "Dữ liệu gửi lên phải là một đối tượng JSON có trường \"user\" và \"text\"."
+ERR_USER = f"Trường \"user\" phải là chuỗi từ 1 đến {MAX_USER_CHARS} ký tự in được."
+ERR_TEXT = "Trường \"text\" phải là một chuỗi ký tự."
+ERR_TOO_LARGE = "Tin nhắn quá dài, anh/chị vui lòng rút gọn giúp em."
+ERR_INTERNAL = "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được. Anh/chị vui lòng thử lại sau ít phút."
+ERR_NOT_FOUND = "Không tìm thấy địa chỉ này."
+ERR_METHOD = "Phương thức không được hỗ trợ ở địa chỉ này."
+
+json_response = partial(web.json_response, dumps=partial(json.dumps, ensure_ascii=False))
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, message: str) -> web.Response:
+    return json_response({"error": message}, status=status, headers={"Cache-Control": "no-store"})
+
+
+def _page_headers(html: str) -> Dict[str, str]:
+    """Security headers for the page: its inline script and style are allowed by hash, nothing else loads."""
+    def hashes(tag: str) -> str:
+        bodies = re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S)
+        return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'" for b in bodies)
+
+    csp = (f"default-src 'none'; script-src {hashes('script')}; style-src {hashes('style')}; "
+           "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
+    return {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-cache"}
+
+
+def _valid_user(user: Any) -> bool:
+    return isinstance(user, str) and 0 < len(user) <= MAX_USER_CHARS and user.isprintable() and bool(user.strip())
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer 404/405 under /api/ in JSON like every other API error."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if request.path.startswith("/api/"):
+            return _error(404, ERR_NOT_FOUND)
+        raise
+    except web.HTTPMethodNotAllowed:
+        if request.path.startswith("/api/"):
+            return _error(405, ERR_METHOD)
+        raise
+
+
+def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", page: Path = PAGE) -> web.Application:
+    """The web chat application over ``assistant`` (anything with ``async handle(user_id, text) -> replies``)."""
+    html = page.read_text(encoding="utf-8")
+    page_headers = _page_headers(html)
+
+    async def index(request: web.Request) -> web.Response:
+        """Serve the chat page."""
+        return web.Response(text=html, content_type="text/html", charset="utf-8", headers=page_headers)
+
+    async def healthz(request: web.Request) -> web.Response:
+        """Report that the server is up."""
+        return json_response({"status": "ok"})
+
+    async def chat(request: web.Request) -> web.Response:
+        """Pass one message to the assistant and return its replies as JSON."""
+        if (request.content_length or 0) > max_body:
+            return _error(413, ERR_TOO_LARGE)
+        try:
+            raw = await request.read()  # bounded by client_max_size, also for chunked bodies
+        except web.HTTPRequestEntityTooLarge:
+            return _error(413, ERR_TOO_LARGE)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, ERR_JSON)
+        if not isinstance(body, dict):
+            return _error(400, ERR_OBJECT)
+        user, text = body.get("user"), body.get("text")
+        if not _valid_user(user):
+            return _error(400, ERR_USER)
+        if not isinstance(text, str):
+            return _error(400, ERR_TEXT)
+        try:
+            replies = await assistant.handle(prefix + user, text)
+        except Exception:
+            log.exception("web chat: the assistant failed on a message from %r", user)
+            return _error(500, ERR_INTERNAL)
+        payload: List[Dict[str, Any]] = [
+            {"text": r.text, "buttons": [{"title": b["title"], "payload": b["payload"]} for b in r.buttons]} for r in replies
+        ]
+        return json_response({"replies": payload}, headers={"Cache-Control": "no-store"})
+
+    app = web.Application(client_max_size=max_body, middlewares=[_json_errors])
+    app.add_routes([web.get("/", index), web.get("/healthz", healthz), web.post("/api/chat", chat)])
+    return app
+
+
+async def serve(assistant: Any, host: str = "127.0.0.1", port: int = 8080, *, max_body: int = 16_384,
+                prefix: str = "web:") -> web.AppRunner:
+    """Start the web chat on ``host:port`` in the running event loop; stop it with :func:`stop`.
+
+    ``port=0`` picks a free port: read it from ``runner.addresses[0][1]``.
+    """
+    runner = web.AppRunner(create_app(assistant, max_body=max_body, prefix=prefix), handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("web chat listening on %s", ", ".join(f"http://{a[0]}:{a[1]}/" for a in runner.addresses))
+    return runner
+
+
+async def stop(runner: Optional[web.AppRunner]) -> None:
+    """Stop a web chat started by :func:`serve` (closes its sockets and open connections)."""
+    if runner is not None:
+        await runner.cleanup()
