@@ -51,6 +51,12 @@ class VietnameseTokenizer(Tokenizer):
         }
 
     @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain what depends on the tokens when the normaliser's rules change (Rasa only
+        fingerprints the config, not the code)."""
+        return _source_fingerprint()
+
+    @classmethod
     def create(
         cls,
         config: Dict[Text, Any],
@@ -75,8 +81,16 @@ class VietnameseTokenizer(Tokenizer):
         return self._apply_token_pattern(found)
 
 
-def _catalogue_fingerprint(directory: Path) -> str:
+def _source_fingerprint() -> str:
+    """A hash of the text-handling code in nlu/."""
     digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _catalogue_fingerprint(directory: Path) -> str:
+    digest = hashlib.sha256(_source_fingerprint().encode())
     for path in sorted(Path(directory).glob("*.yml")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -101,7 +115,7 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain when a catalogue file changes (Rasa does not see those files)."""
+        """Retrain when a catalogue file or the resolver's code changes (Rasa sees neither)."""
         directory = Path(config.get("catalogue", "data/procedures"))
         return _catalogue_fingerprint(directory) if directory.exists() else None
 
