@@ -60,6 +60,7 @@ class Procedure:
     family: str
     aliases: List[str]
     life_events: List[str]
+    cues: List[str]
     summary: str
     working_days: Optional[float]
     processing_text: str
@@ -89,6 +90,14 @@ class Procedure:
     def phrases(self) -> List[str]:
         """Everything a citizen may call this procedure by."""
         return [self.name, *self.aliases, *self.life_events]
+
+
+def index_records(procedures: Dict[str, "Procedure"]) -> List[Dict[str, Any]]:
+    """What the procedure resolver (nlu.procedure_index) needs of each catalogue entry."""
+    return [
+        {"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases(), "family": p.family, "cues": p.cues}
+        for p in procedures.values()
+    ]
 
 
 def fees_on(procedure: Procedure, day: dt.date) -> List[Fee]:
@@ -202,6 +211,7 @@ def parse_procedure(data: Any, path: Path) -> Procedure:
         family=_require(data, "family", str, path),
         aliases=_strings(data, "aliases", path),
         life_events=_strings(data, "life_events", path),
+        cues=_strings(data, "cues", path),
         summary=(_optional(data, "summary", str, path) or "").strip(),
         working_days=days,
         processing_text=_require(processing, "text", str, path, "processing_time.").strip(),

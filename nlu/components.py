@@ -144,12 +144,9 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Builds the phrase index from the catalogue and stores it in the model."""
-        from bot.catalogue import load_catalogue
+        from bot.catalogue import index_records, load_catalogue
 
-        catalogue = load_catalogue(Path(self._config["catalogue"]))
-        self.index = ProcedureIndex.from_records(
-            [{"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases()} for p in catalogue.values()]
-        )
+        self.index = ProcedureIndex.from_records(index_records(load_catalogue(Path(self._config["catalogue"]))))
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.FILE_NAME).write_text(
                 json.dumps(self.index.records(), ensure_ascii=False), encoding="utf-8"

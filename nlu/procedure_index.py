@@ -5,8 +5,8 @@ in the normaliser's canonical form (diacritics, case, spacing and abbreviations 
 with three kinds of match, best first:
 
 1. the phrase occurs word for word ("đăng ký lại khai sinh");
-2. all the phrase's words occur close together in another order ("giấy khai sinh của em bị
-   mất" for "mất giấy khai sinh");
+2. all the phrase's words (three or more) occur close together in another order ("giấy khai
+   sinh của em bị mất" for "mất giấy khai sinh");
 3. a typo'd occurrence (a fuzzy partial match of the whole phrase), only when nothing matched
    in the first two ways.
 
@@ -49,6 +49,8 @@ class Entry:
     code: Optional[str]
     name: str
     phrases: Tuple[str, ...]
+    family: str = ""
+    cues: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -134,15 +136,27 @@ class ProcedureIndex:
         self._phrases = [
             _Phrase(tokens, pid, sum(self.idf[t] for t in tokens.norm)) for tokens, pid in tokenised
         ]
+        self._cues = [
+            _Phrase(tokens, entry.id, float(len(tokens.norm)))
+            for entry in self.entries.values()
+            for tokens in (_Tokens.of(cue) for cue in entry.cues)
+            if tokens.norm
+        ]
 
     @classmethod
     def from_records(cls, records: Sequence[Dict]) -> "ProcedureIndex":
         """Build from plain dicts ``{"id", "code", "name", "phrases"}`` (the persisted form)."""
-        return cls(Entry(r["id"], r.get("code"), r["name"], tuple(r["phrases"])) for r in records)
+        return cls(
+            Entry(r["id"], r.get("code"), r["name"], tuple(r["phrases"]), r.get("family", ""), tuple(r.get("cues", ())))
+            for r in records
+        )
 
     def records(self) -> List[Dict]:
         """The persisted form of this index."""
-        return [{"id": e.id, "code": e.code, "name": e.name, "phrases": list(e.phrases)} for e in self.entries.values()]
+        return [
+            {"id": e.id, "code": e.code, "name": e.name, "phrases": list(e.phrases), "family": e.family, "cues": list(e.cues)}
+            for e in self.entries.values()
+        ]
 
     @staticmethod
     def _whole(query: _Tokens, phrase: _Tokens) -> bool:
@@ -156,9 +170,9 @@ class ProcedureIndex:
 
     @staticmethod
     def _scattered(query: _Tokens, phrase: _Tokens) -> bool:
-        """All the phrase's words occur within a window of twice its length plus four."""
+        """All the phrase's words (three or more) occur within a window of twice its length plus four."""
         n = len(phrase.norm)
-        if n < 2:
+        if n < 3:
             return False
         window = 2 * n + 4
         positions = []
@@ -203,6 +217,25 @@ class ProcedureIndex:
                 best[phrase.procedure] = (value, quality, phrase)
         return best
 
+    def _cued(self, query: _Tokens, top_id: str, best: Dict[str, Tuple[float, float, _Phrase]]) -> Optional[Tuple[str, str]]:
+        """A sibling of the best match (or another matched procedure) whose cue words occur, word
+        for word, when the best match's own do not: "đăng ký lại" turns khai sinh into đăng ký lại khai
+        sinh. Returns (procedure id, cue) or None."""
+        family = self.entries[top_id].family
+        eligible = set(best) | {e.id for e in self.entries.values() if family and e.family == family}
+        hits: Dict[str, Tuple[float, str]] = {}
+        present = set(query.norm)
+        for cue in self._cues:
+            if cue.procedure in eligible and present.issuperset(cue.tokens.norm) and self._whole(query, cue.tokens):
+                if cue.weight > hits.get(cue.procedure, (0.0, ""))[0]:
+                    hits[cue.procedure] = (cue.weight, cue.tokens.text)
+        if not hits:
+            return None
+        winner = max(hits, key=lambda pid: (hits[pid][0], best.get(pid, (0.0,))[0]))
+        if winner == top_id or hits.get(top_id, (0.0,))[0] >= hits[winner][0]:
+            return None
+        return winner, hits[winner][1]
+
     def resolve(self, text: str) -> Optional[Resolution]:
         """The procedure ``text`` is about, or None when it names none."""
         query = _Tokens.of(text)
@@ -213,6 +246,10 @@ class ProcedureIndex:
             return None
         ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)
         top_id, (top_value, top_quality, top_phrase) = ranked[0]
+        cued = self._cued(query, top_id, best)
+        if cued is not None:
+            entry = self.entries[cued[0]]
+            return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3))
         tied = [pid for pid, (value, _, phrase) in ranked if phrase.tokens.norm == top_phrase.tokens.norm and abs(value - top_value) < 1e-9]
         entry = self.entries[top_id]
         return Resolution(

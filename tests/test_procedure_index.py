@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.catalogue import load_catalogue
+from bot.catalogue import index_records, load_catalogue
 from bot.settings import Settings
 from nlu.procedure_index import ProcedureIndex
 
@@ -10,9 +10,7 @@ from nlu.procedure_index import ProcedureIndex
 @pytest.fixture(scope="module")
 def index():
     catalogue = load_catalogue(Settings.from_env(env={}).catalogue_dir)
-    return ProcedureIndex.from_records(
-        [{"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases()} for p in catalogue.values()]
-    )
+    return ProcedureIndex.from_records(index_records(catalogue))
 
 
 @pytest.mark.parametrize(
@@ -34,6 +32,11 @@ def index():
         ("sổ hồng lần đầu làm thế nào", "dang-ky-dat-dai-cap-giay-chung-nhan-lan-dau"),
         ("cải chính tên trong giấy khai sinh", "thay-doi-cai-chinh-bo-sung-ho-tich"),
         ("đăng kí kết hôn", "dang-ky-ket-hon"),
+        ("giấy khai sinh bị thất lạc, sổ ở xã cũng không còn lưu, muốn đăng ký lại", "dang-ky-lai-khai-sinh"),
+        ("quán tạp hóa nghỉ hẳn không bán nữa thì đóng hộ kinh doanh thế nào", "cham-dut-hoat-dong-ho-kinh-doanh"),
+        ("muốn tạm nghỉ kinh doanh 3 tháng rồi mở lại", "tam-ngung-kinh-doanh-ho-kinh-doanh"),
+        ("lấy chồng người hàn quốc thì đăng ký kết hôn ở đâu", "dang-ky-ket-hon-co-yeu-to-nuoc-ngoai"),
+        ("căn cước bị mất thì làm lại thế nào", "cap-doi-cap-lai-the-can-cuoc"),
     ],
 )
 def test_resolves_names_aliases_and_life_events(index, text, expected):
