@@ -44,7 +44,7 @@ test: lint validate browser model load
 	$(BIN)/python -m pytest -q
 
 bench: model load
-	$(BIN)/python bench/nlu.py
+	$(BIN)/python bench/nlu.py --anchor --cv-folds 3
 
 constraints: install
 	{ head -2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | sort -f; } > constraints.new && mv constraints.new constraints.txt
