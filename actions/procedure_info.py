@@ -31,6 +31,11 @@ POPULAR = ["dang-ky-khai-sinh", "dang-ky-ket-hon", "dang-ky-khai-tu", "chung-thu
 ASPECT_BUTTONS = [("documents", "ask_documents"), ("fee", "ask_fee"), ("time", "ask_processing_time"), ("where", "ask_where")]
 
 
+def intent_of_aspect(aspect: str) -> str:
+    """The intent that asks about ``aspect`` (the first one, for "overview")."""
+    return next((intent for intent, a in ASPECT_OF_INTENT.items() if a == aspect), "ask_procedure")
+
+
 def payload(intent: str, procedure_id: str) -> str:
     """A Rasa button payload that asks ``intent`` about ``procedure_id``."""
     return f"/{intent}{json.dumps({'procedure': procedure_id})}"
@@ -93,10 +98,9 @@ class ActionAnswerProcedure(Action):
                 f"Không có lựa chọn số {pick['bad_choice']}. " if pick.get("bad_choice") else ""
             ) + "Anh/chị muốn hỏi thủ tục nào ạ? Chọn một số:"
             lines = [f"{i}. {names[pid]}" for i, pid in enumerate(pick["candidates"], 1)]
-            intent_for_buttons = next((i for i, a in ASPECT_OF_INTENT.items() if a == aspect), "ask_procedure")
             dispatcher.utter_message(
                 text="\n".join([lead, *lines]),
-                buttons=choice_buttons(pick["candidates"], intent_for_buttons, names),
+                buttons=choice_buttons(pick["candidates"], intent_of_aspect(aspect), names),
             )
             return [SlotSet("procedure_candidates", pick["candidates"]), SlotSet("pending_aspect", aspect)]
 
@@ -109,7 +113,7 @@ class ActionAnswerProcedure(Action):
                     "Anh/chị gõ tên thủ tục (ví dụ: đăng ký khai sinh, chứng thực bản sao, làm căn cước) "
                     "hoặc chọn một thủ tục hay gặp:"
                 ),
-                buttons=choice_buttons(list(names), next((i for i, a in ASPECT_OF_INTENT.items() if a == aspect), "ask_procedure"), names),
+                buttons=choice_buttons(list(names), intent_of_aspect(aspect), names),
             )
             return [SlotSet("procedure_candidates", list(names)), SlotSet("pending_aspect", aspect)]
 

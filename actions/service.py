@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import latest_entities, latest_intent, latest_text, store
-from actions.procedure_info import aspect_buttons, procedure_from_message
+from actions.procedure_info import aspect_buttons, payload, procedure_from_message
 
 UNVERIFIED_WARD = "⚠️ Thông tin của phường đang chờ cán bộ cập nhật; vui lòng gọi đường dây nóng để chắc chắn."
 
@@ -126,7 +126,7 @@ class ActionFallback(Action):
         if procedure:
             dispatcher.utter_message(
                 text=f"Anh/chị muốn hỏi gì về thủ tục {procedure.short_name} ạ? Chọn một mục bên dưới:",
-                buttons=[{"title": "Tổng quan", "payload": f"/ask_procedure{{\"procedure\": \"{procedure.id}\"}}"}]
+                buttons=[{"title": "Tổng quan", "payload": payload("ask_procedure", procedure.id)}]
                 + aspect_buttons(procedure.id, ""),
             )
             return [SlotSet("procedure", procedure.id)]
