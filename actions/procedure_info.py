@@ -121,6 +121,10 @@ class ActionAnswerProcedure(Action):
             text=answer(procedure, aspect, question_date(tracker)),
             buttons=aspect_buttons(procedure.id, aspect),
         )
+        if aspect == "form":  # the channel sends the printable guide as a file (bot.assistant.Attachment)
+            dispatcher.utter_message(
+                json_message={"document": {"procedure": procedure.id, "date": question_date(tracker).isoformat()}}
+            )
         return [SlotSet("procedure", procedure.id), SlotSet("procedure_candidates", None), SlotSet("pending_aspect", None)]
 
 

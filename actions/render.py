@@ -167,3 +167,28 @@ def answer(procedure: Procedure, aspect: str, day: dt.date) -> str:
     if not procedure.verified:
         body.append(UNVERIFIED)
     return "\n".join(body)
+
+
+def guide_document(procedure: Procedure, day: dt.date) -> str:
+    """A printable guide to one procedure (forms, documents, fees, where): sent as a file with the form answer."""
+    sections = [
+        f"HƯỚNG DẪN HỒ SƠ: {procedure.name.upper()}",
+        f"Mã thủ tục: {procedure.code or 'chưa xác minh'} – Lĩnh vực: {procedure.field}",
+        f"(Lập ngày {_date(day)} từ danh mục thủ tục của Bộ phận Một cửa.)",
+        "",
+        ASPECT_TITLES["form"].upper(), forms_text(procedure),
+        "Mẫu chính thức: tải tại Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) hoặc nhận tại Bộ phận Một cửa.",
+        "",
+        ASPECT_TITLES["documents"].upper(), documents_text(procedure),
+        "",
+        ASPECT_TITLES["fee"].upper(), fees_text(procedure, day),
+        "",
+        ASPECT_TITLES["time"].upper(), time_text(procedure),
+        "",
+        ASPECT_TITLES["where"].upper(), where_text(procedure),
+        "",
+        sources_line(procedure),
+    ]
+    if not procedure.verified:
+        sections.append(UNVERIFIED)
+    return "\n".join(sections) + "\n"

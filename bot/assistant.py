@@ -24,17 +24,30 @@ EMPTY_REPLY = "Em chưa nhận được nội dung. Anh/chị gõ câu hỏi gi�
 TOO_LONG = "(Tin nhắn dài quá {limit} ký tự, em chỉ đọc phần đầu.)"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply: a ``document`` (form guide) or a ``photo`` (chart)."""
+
+    kind: str
+    filename: str
+    content: bytes
+    mime_type: str = "text/plain; charset=utf-8"
+    caption: str = ""
+
+
 @dataclass
 class Reply:
-    """One message from the assistant: text, and buttons as (title, payload)."""
+    """One message from the assistant: text, buttons as (title, payload), and files."""
 
     text: str
     buttons: List[Dict[str, str]] = field(default_factory=list)
+    attachments: List[Attachment] = field(default_factory=list)
 
     def as_text(self) -> str:
-        """The reply as plain text, buttons numbered under it."""
+        """The reply as plain text, buttons numbered under it, files named."""
         lines = [self.text] if self.text else []
         lines += [f"  [{b['title']}]" for b in self.buttons]
+        lines += [f"  (tệp đính kèm: {a.filename})" for a in self.attachments]
         return "\n".join(lines)
 
 
@@ -127,8 +140,37 @@ class Assistant:
         output = CollectingOutputChannel()
         message = UserMessage(text, output, sender_id=str(user_id), metadata=metadata or {})
         await self.agent.handle_message(message)
-        replies = [
-            Reply(m.get("text") or "", [{"title": b["title"], "payload": b["payload"]} for b in m.get("buttons") or []])
-            for m in output.messages
-        ]
+        replies = []
+        for m in output.messages:
+            document = (m.get("custom") or {}).get("document") if isinstance(m.get("custom"), dict) else None
+            if document:
+                attachment = self._guide(document.get("procedure"), document.get("date"))
+                if attachment and replies:
+                    replies[-1].attachments.append(attachment)
+                elif attachment:
+                    replies.append(Reply("", attachments=[attachment]))
+                continue
+            buttons = [{"title": b["title"], "payload": b["payload"]} for b in m.get("buttons") or []]
+            replies.append(Reply(m.get("text") or "", buttons))
         return notes + (replies or [Reply("Em chưa có câu trả lời cho câu này; em đã ghi lại để cán bộ xem xét.")])
+
+    def _guide(self, procedure_id: Optional[str], day_iso: Optional[str]) -> Optional[Attachment]:
+        """The printable guide of a procedure as a text file, dated as the question is."""
+        import datetime as dt
+
+        from actions.render import guide_document
+        from bot.store import open_store
+
+        procedure = open_store(str(self.settings.db_path)).procedure(procedure_id or "")
+        if procedure is None:
+            return None
+        try:
+            day = dt.date.fromisoformat(str(day_iso))
+        except ValueError:
+            day = dt.date.today()
+        return Attachment(
+            kind="document",
+            filename=f"huong-dan-{procedure.id}.txt",
+            content=guide_document(procedure, day).encode("utf-8"),
+            caption=f"Hướng dẫn hồ sơ: {procedure.short_name}",
+        )

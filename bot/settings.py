@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,9 @@ class Settings:
     samples_dir: Path
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    env: Dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Every setting as read (``.env`` overlaid by the environment): each adapter (Telegram, Zalo, the
+    province's platform, the scheduler) reads its own keys from here with its own ``from_settings``."""
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None, root: Path = ROOT) -> "Settings":
@@ -55,4 +58,5 @@ class Settings:
             samples_dir=path("MOTCUA_SAMPLES", "data/samples"),
             web_host=env.get("MOTCUA_WEB_HOST", "127.0.0.1"),
             web_port=int(env.get("MOTCUA_WEB_PORT", "8080")),
+            env=dict(env),
         )

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 import sqlite_utils
 
 from bot.catalogue import Procedure, parse_procedure
+from bot.users import Users
 
 
 def _now() -> str:
@@ -37,6 +38,7 @@ class Store:
         self.db = sqlite_utils.Database(sqlite3.connect(str(self.path), check_same_thread=False))
         self.db.execute("PRAGMA journal_mode=WAL")
         self._ensure_schema()
+        self.users = Users(self.db)
 
     def _ensure_schema(self) -> None:
         db = self.db
