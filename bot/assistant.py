@@ -31,7 +31,7 @@ class Attachment:
     kind: str
     filename: str
     content: bytes
-    mime_type: str = "text/plain; charset=utf-8"
+    mime_type: str = "application/octet-stream"
     caption: str = ""
 
 
@@ -91,7 +91,9 @@ class Assistant:
         from rasa.core.agent import Agent
         from rasa.core.tracker_store import SQLTrackerStore
 
-        from bot.inprocess_actions import InProcessActionEndpoint
+        from bot.inprocess_actions import InProcessActionEndpoint, validate_action_results_with_a_compiled_schema
+
+        validate_action_results_with_a_compiled_schema()
 
         os.environ["MOTCUA_DB"] = str(settings.db_path)  # actions read it when they run
         settings.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,6 +161,7 @@ class Assistant:
         import datetime as dt
 
         from actions.render import guide_document
+        from bot.documents import DOCX_MIME, docx
         from bot.store import open_store
 
         procedure = open_store(str(self.settings.db_path)).procedure(procedure_id or "")
@@ -170,7 +173,8 @@ class Assistant:
             day = dt.date.today()
         return Attachment(
             kind="document",
-            filename=f"huong-dan-{procedure.id}.txt",
-            content=guide_document(procedure, day).encode("utf-8"),
+            filename=f"huong-dan-{procedure.id}.docx",
+            content=docx(guide_document(procedure, day).splitlines()),
+            mime_type=DOCX_MIME,
             caption=f"Hướng dẫn hồ sơ: {procedure.short_name}",
         )
