@@ -1,10 +1,11 @@
-"""``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate)."""
+"""``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate, sync, import)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import sys
 import uuid
 from typing import List, Optional
@@ -58,16 +59,50 @@ async def _chat(settings: Settings, user: str) -> int:
             print(f"   {i}) {button['title']}")
 
 
-async def _serve(settings: Settings, host: str, port: int) -> int:
+async def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
     from bot.channels import webchat
 
-    assistant = await _assistant(settings)
-    runner = await webchat.serve(assistant, host, port)
+    if workers > 1:  # one process per core, each conversation pinned to one of them (bot/workers.py)
+        from bot.workers import WorkerPool
+
+        assistant = await WorkerPool(settings, workers=workers).start()
+    else:
+        assistant = await _assistant(settings)
+    from aiohttp import web
+
+    from bot.channels import telegram
+    from bot.store import open_store
+
+    app = webchat.create_app(assistant)
+    try:
+        telegram_config = telegram.TelegramConfig.from_settings(settings)  # None without MOTCUA_TELEGRAM_TOKEN
+    except telegram.TelegramConfigError as error:
+        print(f"Lỗi cấu hình Telegram: {error}", file=sys.stderr)
+        if workers > 1:
+            await assistant.close()
+        return 2
+    bot = None
+    if telegram_config is not None:
+        try:  # before the web app starts: webhook mode mounts /telegram/webhook on it
+            bot = await telegram.start_telegram(assistant, open_store(str(settings.db_path)), telegram_config, web_app=app)
+            print(f"Telegram: @{bot.application.bot.username} ({telegram_config.mode})", flush=True)
+        except Exception as error:  # Telegram unreachable: the web chat still serves
+            print(f"Telegram chưa khởi động được: {error!r}", file=sys.stderr, flush=True)
+    from bot.channels.zalo import start_zalo
+
+    if start_zalo(settings, assistant, open_store(str(settings.db_path)), app) is not None:  # None without MOTCUA_ZALO_APP_ID
+        print(f"Zalo OA: webhook http://{host}:{port}/zalo/webhook", flush=True)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
     print(f"Web chat: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
+        await telegram.stop_telegram(bot)
         await webchat.stop(runner)
+        if workers > 1:
+            await assistant.close()
     return 0
 
 
@@ -86,9 +121,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_serve = sub.add_parser("serve", help="serve the web chat (the embedded default) on http://HOST:PORT/")
     p_serve.add_argument("--host", default=None)
     p_serve.add_argument("--port", type=int, default=None)
+    p_serve.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                         help="assistant processes, one per core by default; 1 = answer in this process")
     p_train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     p_train.add_argument("--force", action="store_true")
     sub.add_parser("load", help="validate data/ and load it into the database")
+    p_send = sub.add_parser("send", help="send the outbox's notifications until it is drained (or --forever)")
+    p_send.add_argument("--forever", action="store_true", help="keep sending new notifications until stopped")
+    p_digest = sub.add_parser("digest", help="queue today's digest for officials now (then `motcua send`)")
+    p_digest.add_argument("--send", action="store_true", help="also send the outbox until it is drained")
+    sub.add_parser("scheduler", help="run the notification jobs and the sender (one per deployment)")
+    p_sync = sub.add_parser("sync", help="pull changed dossiers from the province's one-stop platform (MOTCUA_PLATFORM_*)")
+    p_sync.add_argument("--mapping", default=None, help="field mapping file (default MOTCUA_PLATFORM_MAPPING or data/platform_mapping.yml)")
+    p_sync.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_import = sub.add_parser("import", help="load dossiers from a CSV or XLSX export (Vietnamese column headers)")
+    p_import.add_argument("file")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -108,13 +155,25 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
         print("Loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" into {settings.db_path}")
         return 0
+    if args.command == "sync":
+        from bot.platform_sync import run_command as run_sync
+
+        return run_sync(settings, args.mapping, progress=not args.quiet)
+    if args.command == "import":
+        from bot.dossier_import import run_command as run_import
+
+        return run_import(settings, args.file)
+    if args.command in ("send", "digest", "scheduler"):
+        from bot.scheduler import run_command
+
+        return run_command(args, settings)
     if args.command == "parse":
         return asyncio.run(_parse(settings, sys.stdin, sys.stdout))
     if args.command == "ask":
         return asyncio.run(_ask(settings, args.text, args.user, args.as_of, sys.stdout))
     if args.command == "serve":
         try:
-            return asyncio.run(_serve(settings, args.host or settings.web_host, args.port or settings.web_port))
+            return asyncio.run(_serve(settings, args.host or settings.web_host, args.port or settings.web_port, args.workers))
         except KeyboardInterrupt:
             return 0
     return asyncio.run(_chat(settings, args.user or f"chat-{uuid.uuid4().hex[:8]}"))

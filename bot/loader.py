@@ -8,6 +8,7 @@ from typing import Dict
 import yaml
 
 from bot.catalogue import CatalogueError, load_catalogue
+from bot.dossiers import DossierError, normalise
 from bot.settings import Settings
 from bot.store import Store
 
@@ -30,5 +31,11 @@ def load_all(settings: Settings) -> Dict[str, int]:
     demo = settings.samples_dir / "demo_dossiers.yml"
     if demo.exists():
         rows = (yaml.safe_load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])
-        counts["dossiers"] = store.upsert_dossiers(rows)
+        for index, row in enumerate(rows):
+            try:
+                normalise(row)
+            except DossierError as error:
+                raise CatalogueError(demo, f"dossiers[{index}].{error.field}", error.problem) from None
+        store.dossiers.upsert(rows, "demo")
+        counts["dossiers"] = len(rows)
     return counts

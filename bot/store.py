@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 import sqlite_utils
 
 from bot.catalogue import Procedure, parse_procedure
+from bot.dossiers import Dossiers
 from bot.users import Users
 
 
@@ -39,6 +40,7 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self._ensure_schema()
         self.users = Users(self.db)
+        self.dossiers = Dossiers(self.db)
 
     def _ensure_schema(self) -> None:
         db = self.db
@@ -49,14 +51,6 @@ class Store:
             )
         if "ward" not in db.table_names():
             db["ward"].create({"key": str, "data": str}, pk="key")
-        if "dossiers" not in db.table_names():
-            db["dossiers"].create(
-                {
-                    "code": str, "procedure_id": str, "applicant_name": str, "status": str,
-                    "received_at": str, "due_at": str, "finished_at": str, "note": str,
-                },
-                pk="code",
-            )
         for name in ("unknown_messages", "feedback", "handoff_requests"):
             if name not in db.table_names():
                 db[name].create(
@@ -111,15 +105,15 @@ class Store:
         return json.loads(rows[0]["data"]) if rows else {}
 
     # dossiers ----------------------------------------------------------------------------
-    def upsert_dossiers(self, rows: List[Dict[str, Any]]) -> int:
-        """Insert or update dossiers by code."""
-        self.db["dossiers"].upsert_all([_jsonable(r) for r in rows], pk="code", alter=True)
+    # (schema, history, overdue scans and the rest live in bot/dossiers.py: ``self.dossiers``)
+    def upsert_dossiers(self, rows: List[Dict[str, Any]], source: str = "demo") -> int:
+        """Insert or update dossiers by code (see :meth:`bot.dossiers.Dossiers.upsert`); returns the row count."""
+        self.dossiers.upsert(rows, source)
         return len(rows)
 
     def dossier(self, code: str) -> Optional[Dict[str, Any]]:
         """The dossier with ``code`` (compared case-insensitively), or None."""
-        rows = list(self.db.query("select * from dossiers where upper(code) = upper(?)", [code.strip()]))
-        return rows[0] if rows else None
+        return self.dossiers.get(code)
 
     # things for officials to review ------------------------------------------------------
     def record(self, table: str, user_id: str, text: str, intent: str = "", confidence: float = 0.0) -> None:

@@ -56,6 +56,7 @@ def train(settings: Settings, force: bool = False) -> bool:
         sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
         "--data", *TRAINING_FILES, "--out", str(settings.models_dir), "--fixed-model-name", MODEL_NAME,
     ]
+    before = fingerprint(root)  # an input edited during training must trigger the next training
     subprocess.run(command, cwd=root, check=True)
-    (settings.models_dir / f"{MODEL_NAME}.fingerprint").write_text(fingerprint(root))
+    (settings.models_dir / f"{MODEL_NAME}.fingerprint").write_text(before)
     return True

@@ -19,7 +19,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -27,6 +27,7 @@ from nlu.dossier_code import find_codes
 from nlu.normalize import words
 from nlu.ordinal import read_ordinal
 from nlu.procedure_index import ProcedureIndex
+from nlu.vocabulary import understood, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -227,3 +228,73 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
             if found:
                 message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(found), add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class UnknownWordsGuard(GraphComponent):
+    """Takes the confidence away from a message whose words the assistant never saw.
+
+    Put it after the classifier and the entity extractors and before ``FallbackClassifier``:
+    "qwzx plm brrt" then falls back (the assistant asks back) instead of getting a confident
+    guess. A message with a procedure, a dossier code or a choice number is always kept.
+    The vocabulary (training examples + catalogue phrases) is stored in the model.
+    """
+
+    FILE_NAME = "vocabulary.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The component's default config."""
+        return {"catalogue": "data/procedures"}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 known: Optional[set] = None) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.known = known or set()
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "UnknownWordsGuard":
+        """Creates an untrained guard."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Collects the known words and stores them in the model."""
+        from bot.catalogue import index_records, load_catalogue
+
+        texts = [m.get(TEXT) for m in training_data.intent_examples if m.get(TEXT)]
+        for record in index_records(load_catalogue(Path(self._config["catalogue"]))):
+            texts += [record["name"], *record["phrases"]]
+        self.known = vocabulary(texts)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.FILE_NAME).write_text(json.dumps(sorted(self.known), ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "UnknownWordsGuard":
+        """Loads the stored vocabulary."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                known = set(json.loads((directory / cls.FILE_NAME).read_text(encoding="utf-8")))
+            return cls(config, model_storage, resource, known)
+        except (ValueError, FileNotFoundError):
+            logger.warning("No vocabulary in the model: unknown-word messages will not fall back.")
+            return cls(config, model_storage, resource)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets the intent confidence to 0 for messages with (almost) no known word."""
+        for message in messages:
+            if not self.known or message.get(ENTITIES) or not message.get(INTENT):
+                continue
+            if not understood(message.get(TEXT) or "", self.known):
+                intent = dict(message.get(INTENT))
+                intent["confidence"] = 0.0
+                message.set(INTENT, intent, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data is left as it is."""
+        return training_data

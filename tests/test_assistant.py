@@ -106,6 +106,21 @@ async def test_unknown_dossier_code_is_reported(assistant, user):
     assert "không tìm thấy" in reply
 
 
+async def test_last_four_digits_unlock_the_details_of_a_dossier(assistant, user):
+    masked = await say(assistant, user, "tra cứu hồ sơ 000.00.12.H49-261118-0012", as_of="2026-11-24")
+    assert "Yêu cầu bổ sung hồ sơ" in masked and "4 số cuối" in masked and "Phạm Minh Châu" not in masked
+    details = await say(assistant, user, "0012")
+    assert "Phạm Minh Châu" in details and "Cần bổ sung: Giấy tờ chứng minh chỗ ở hợp pháp" in details
+
+
+async def test_wrong_digits_are_counted_and_another_question_ends_the_wait(assistant, user):
+    await say(assistant, user, "kiểm tra hồ sơ 000.00.12.H49-261120-0045")
+    wrong = await say(assistant, user, "1234")
+    assert "chưa khớp" in wrong and "Hoàng Thị Duyên" not in wrong
+    assert "Đăng ký khai sinh" in await say(assistant, user, "đăng ký khai sinh cần gì")
+    assert "Hoàng Thị Duyên" not in await say(assistant, user, "0045")  # no lookup is waiting any more
+
+
 async def test_subscribe_and_unsubscribe_change_the_database(assistant, user, store):
     assert "đăng ký" in (await say(assistant, user, "đăng ký nhận thông báo")).lower()
     assert store.subscriptions(user) == ["tips"]
@@ -137,3 +152,16 @@ async def test_bad_input_gets_a_clear_reply_and_breaks_nothing(assistant, user, 
     assert reply.strip()
     assert len(store.procedure_ids()) >= 40
     assert "Đăng ký khai sinh" in await say(assistant, user, "đăng ký khai sinh cần gì")
+
+
+async def test_form_question_comes_with_a_word_guide_of_that_procedure(assistant, user):
+    from bot.documents import DOCX_MIME, docx_text
+
+    replies = await assistant.handle(user, "cho xin mẫu tờ khai đăng ký kết hôn", {"as_of": "2026-11-24"})
+    files = [a for r in replies for a in r.attachments]
+    assert len(files) == 1 and files[0].mime_type == DOCX_MIME and files[0].filename.endswith(".docx")
+    text = docx_text(files[0].content)
+    assert "ĐĂNG KÝ KẾT HÔN" in text and "Tờ khai đăng ký kết hôn" in text
+    assert "24/11/2026" in text
+    no_files = await assistant.handle(user, "lệ phí bao nhiêu")
+    assert not [a for r in no_files for a in r.attachments]

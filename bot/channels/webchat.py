@@ -13,11 +13,12 @@ import hashlib
 import json
 import logging
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from aiohttp import web
+
+from bot.channels.http import json_response
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ ERR_INTERNAL = "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả l
 ERR_NOT_FOUND = "Không tìm thấy địa chỉ này."
 ERR_METHOD = "Phương thức không được hỗ trợ ở địa chỉ này."
 
-json_response = partial(web.json_response, dumps=partial(json.dumps, ensure_ascii=False))
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -1,0 +1,411 @@
+"""Telegram channel: python-telegram-bot (PTB) 22 in the process's own event loop, over the channel-neutral assistant.
+
+Settings (``settings.env``, read by :meth:`TelegramConfig.from_settings`):
+
+- ``MOTCUA_TELEGRAM_TOKEN``: the bot token from @BotFather; absent -> Telegram is off.
+- ``MOTCUA_TELEGRAM_MODE``: ``polling`` (default: the bot asks Telegram for updates) or ``webhook``.
+- ``MOTCUA_TELEGRAM_API_URL``: the Bot API server (default https://api.telegram.org; tests use a stand-in).
+- ``MOTCUA_TELEGRAM_WEBHOOK_URL``: the public HTTPS URL Telegram calls in webhook mode, e.g.
+  ``https://motcua.example.vn/telegram/webhook`` (a URL without a path gets ``/telegram/webhook``).
+- ``MOTCUA_TELEGRAM_SECRET``: webhook mode's secret token (1-256 of ``A-Z a-z 0-9 _ -``, Bot API setWebhook),
+  required there: Telegram sends it in ``X-Telegram-Bot-Api-Secret-Token`` and anything else is refused (403).
+
+The application is started part by part (``initialize()``, ``start()``, ``updater.start_polling()``), never with
+``run_polling()``/``run_webhook()``, which own the event loop and would fight the web chat's (PTB issues #3687,
+#4702). In webhook mode PTB's own tornado server is not used: ``POST /telegram/webhook`` is mounted on the web
+chat's aiohttp app and hands each update to ``application.update_queue`` (PTB's "custom webhook" example).
+
+Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy; any other text goes to ``assistant.handle`` as
+``telegram:<chat id>``; button taps feed the button's payload back as the user's message. Every account is
+recorded with ``store.users.seen("telegram", chat_id, name)``. Rendering and the outbox's sender are in
+:mod:`bot.channels.telegram_send`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.channels.http import read_body
+from bot.channels.telegram_send import ButtonPayloads, TelegramSender, resolve_callback, send_reply
+from bot.users import conversation_id
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_WEBHOOK_BODY = 1024 * 1024  # an Update with a long message and the message it replies to stays far below
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Bot API setWebhook: secret_token
+DOSSIER_EXAMPLE = "000.00.12.H49-251120-0031"
+
+START_TEXT = (
+    "Em chào anh/chị! Em là trợ lý ảo của Bộ phận Một cửa phường.\n"
+    "Em có thể:\n"
+    "• hướng dẫn thủ tục hành chính: giấy tờ, lệ phí, thời hạn, nơi nộp, mẫu đơn;\n"
+    "• tra cứu hồ sơ: /hoso <mã hồ sơ>;\n"
+    "• báo tin khi hồ sơ có thay đổi: /dangky <mã hồ sơ>.\n"
+    "Anh/chị cứ gõ câu hỏi, hoặc chọn một câu hay gặp:"
+)
+START_BUTTONS = [
+    {"title": "Khai sinh cần giấy tờ gì?", "payload": "đăng ký khai sinh cần giấy tờ gì"},
+    {"title": "Lệ phí chứng thực bản sao", "payload": "lệ phí chứng thực bản sao bao nhiêu"},
+    {"title": "Tra cứu hồ sơ", "payload": "tra cứu hồ sơ"},
+    {"title": "Giờ làm việc, địa chỉ", "payload": "giờ làm việc của bộ phận một cửa"},
+]
+HELP_TEXT = (
+    "Cách dùng trợ lý:\n"
+    "• Gõ câu hỏi bằng tiếng Việt, có dấu hay không dấu đều được, ví dụ: \"đăng ký khai sinh cần giấy tờ gì\", "
+    "\"lệ phí chứng thực bao nhiêu\".\n"
+    "• /hoso <mã hồ sơ>: xem tình trạng hồ sơ.\n"
+    "• /dangky: đồng ý nhận thông báo; /dangky <mã hồ sơ>: nhận tin khi hồ sơ thay đổi.\n"
+    "• /huy: dừng mọi thông báo.\n"
+    "• Gõ \"gặp cán bộ\" nếu cần cán bộ hỗ trợ."
+)
+COMMANDS = [
+    BotCommand("start", "Bắt đầu, các câu hay hỏi"),
+    BotCommand("help", "Cách dùng trợ lý"),
+    BotCommand("hoso", "Tra cứu hồ sơ: /hoso <mã hồ sơ>"),
+    BotCommand("dangky", "Nhận thông báo (kèm mã hồ sơ để theo dõi)"),
+    BotCommand("huy", "Dừng nhận thông báo"),
+]
+CONSENT_TEXT = ("Em đã ghi nhận anh/chị đồng ý nhận thông báo của Bộ phận Một cửa qua Telegram. "
+                "Để nhận tin khi hồ sơ thay đổi, gõ /dangky kèm mã hồ sơ. Gõ /huy để dừng.")
+SUBSCRIBED_TEXT = "Em sẽ báo anh/chị khi hồ sơ {code} có thay đổi. Gõ /huy để dừng nhận tin."
+ALREADY_TEXT = "Anh/chị đã đăng ký theo dõi hồ sơ {code} từ trước. Gõ /huy để dừng nhận tin."
+NO_DOSSIER_TEXT = "Em chưa tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại mã in trên Giấy tiếp nhận hồ sơ giúp em."
+BAD_CODE_TEXT = "{reason} Mã hồ sơ có dạng như " + DOSSIER_EXAMPLE + "."
+CANCEL_TEXT = "Em đã dừng gửi thông báo cho anh/chị{detail}. Gõ /dangky nếu muốn nhận lại."
+MEDIA_TEXT = ("Em hiện chỉ đọc được tin nhắn chữ, chưa xem được ảnh, nhãn dán hay tin nhắn thoại. "
+              "Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần giấy tờ gì\".")
+UNKNOWN_COMMAND_TEXT = "Em chưa biết lệnh này. Gõ /help để xem em làm được gì ạ."
+STALE_BUTTON_TEXT = "Nút này đã cũ, anh/chị gõ lại câu hỏi giúp em nhé."
+ERROR_TEXT = "Xin lỗi anh/chị, em đang gặp trục trặc. Anh/chị thử lại sau ít phút giúp em."
+
+
+class TelegramConfigError(ValueError):
+    """A Telegram setting that cannot work."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """How to reach Telegram and receive its updates."""
+
+    token: str
+    mode: str = "polling"
+    api_url: str = "https://api.telegram.org"
+    webhook_url: str = ""
+    secret: str = ""
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    write_timeout: float = 10.0
+    media_write_timeout: float = 30.0
+    pool_timeout: float = 5.0
+    poll_timeout: int = 10  # seconds a getUpdates long poll waits for news
+    concurrent_updates: int = 8  # Rasa's lock store keeps one conversation's messages in order
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Optional["TelegramConfig"]:
+        """The Telegram settings of ``settings.env``; None when no token is configured (Telegram off)."""
+        env: Mapping[str, str] = getattr(settings, "env", settings) or {}
+        token = (env.get("MOTCUA_TELEGRAM_TOKEN") or "").strip()
+        if not token:
+            return None
+        config = cls(
+            token=token,
+            mode=(env.get("MOTCUA_TELEGRAM_MODE") or "polling").strip().lower(),
+            api_url=(env.get("MOTCUA_TELEGRAM_API_URL") or "https://api.telegram.org").strip().rstrip("/"),
+            webhook_url=(env.get("MOTCUA_TELEGRAM_WEBHOOK_URL") or "").strip(),
+            secret=(env.get("MOTCUA_TELEGRAM_SECRET") or "").strip(),
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        """Raise :class:`TelegramConfigError` (in Vietnamese, for whoever deploys) when the settings cannot work."""
+        if self.mode not in ("polling", "webhook"):
+            raise TelegramConfigError(f"MOTCUA_TELEGRAM_MODE phải là \"polling\" hoặc \"webhook\", không phải {self.mode!r}.")
+        if self.mode == "webhook":
+            if not self.webhook_url:
+                raise TelegramConfigError("Chế độ webhook cần MOTCUA_TELEGRAM_WEBHOOK_URL (địa chỉ công khai Telegram sẽ gọi).")
+            if not SECRET_PATTERN.fullmatch(self.secret):
+                raise TelegramConfigError("Chế độ webhook cần MOTCUA_TELEGRAM_SECRET: 1–256 ký tự A-Z, a-z, 0-9, _ hoặc -.")
+
+    @property
+    def public_webhook_url(self) -> str:
+        """The URL given to setWebhook (``/telegram/webhook`` added when the URL has no path)."""
+        if urlparse(self.webhook_url).path in ("", "/"):
+            return self.webhook_url.rstrip("/") + WEBHOOK_PATH
+        return self.webhook_url
+
+
+@dataclass
+class TelegramHandle:
+    """A running Telegram channel: the PTB application and a sender for the outbox over its bot."""
+
+    application: Application
+    config: TelegramConfig
+    sender: TelegramSender
+
+
+@dataclass
+class _Deps:
+    assistant: Any
+    store: Any
+    payloads: ButtonPayloads
+
+
+def _deps(context: ContextTypes.DEFAULT_TYPE) -> _Deps:
+    return context.bot_data["motcua"]
+
+
+def build_application(config: TelegramConfig) -> Application:
+    """A PTB application for ``config``: its Bot API URL and time-outs (a slow server gives ``TimedOut``, not a hang)."""
+    builder = (
+        Application.builder()
+        .token(config.token)
+        .base_url(f"{config.api_url}/bot")
+        .base_file_url(f"{config.api_url}/file/bot")
+        .connect_timeout(config.connect_timeout)
+        .read_timeout(config.read_timeout)
+        .write_timeout(config.write_timeout)
+        .media_write_timeout(config.media_write_timeout)
+        .pool_timeout(config.pool_timeout)
+        .get_updates_connect_timeout(config.connect_timeout)
+        .get_updates_read_timeout(config.read_timeout)  # PTB adds the long-poll timeout to it
+        .get_updates_pool_timeout(config.pool_timeout)
+        .concurrent_updates(config.concurrent_updates)
+    )
+    if config.mode == "webhook":
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def build_bot(config: TelegramConfig) -> Any:
+    """A bot with ``config``'s URL and time-outs, for sending only (use ``async with bot:`` around its use)."""
+    return build_application(config).bot
+
+
+# handlers ---------------------------------------------------------------------------------------
+async def record_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Record the account behind every update (runs before the other handlers)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    user = update.effective_user
+    name = user.full_name if user is not None and chat.type == chat.PRIVATE else (chat.title or chat.full_name or "")
+    _deps(context).store.users.seen("telegram", str(chat.id), name)
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Optional[list] = None) -> None:
+    """Send one text (with buttons) to the chat of ``update``."""
+    from bot.assistant import Reply
+
+    await send_reply(context.bot, update.effective_chat.id, Reply(text, list(buttons or [])), _deps(context).payloads)
+
+
+async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Pass ``text`` to the assistant as the chat's message and send back its replies."""
+    from bot.assistant import Reply
+
+    deps, chat_id = _deps(context), update.effective_chat.id
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError:
+        pass  # only a courtesy
+    try:
+        replies = await deps.assistant.handle(conversation_id("telegram", str(chat_id)), text)
+    except Exception:
+        log.exception("telegram: the assistant failed on a message in chat %s", chat_id)
+        replies = [Reply(ERROR_TEXT)]
+    for reply in replies:
+        await send_reply(context.bot, chat_id, reply, deps.payloads)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: greet, say what the assistant does, offer common questions as buttons."""
+    await _answer(update, context, START_TEXT, START_BUTTONS)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: the commands and example questions."""
+    await _answer(update, context, HELP_TEXT)
+
+
+async def hoso(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/hoso <mã>: look a dossier up through the assistant, as if the user typed the code."""
+    code = " ".join(context.args or []).strip()
+    await converse(update, context, f"tra cứu hồ sơ {code}" if code else "tra cứu hồ sơ")
+
+
+async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dangky [mã]: consent to notifications; with a dossier code, also follow that dossier."""
+    from nlu.dossier_code import explain_invalid, looks_like_code
+
+    deps, chat_id = _deps(context), str(update.effective_chat.id)
+    code = " ".join(context.args or []).strip()
+    account = deps.store.users.find("telegram", chat_id) or deps.store.users.seen("telegram", chat_id)
+    if not code:
+        deps.store.users.set_consent(account.id, True)
+        await _answer(update, context, CONSENT_TEXT)
+        return
+    if not looks_like_code(code):
+        await _answer(update, context, BAD_CODE_TEXT.format(reason=explain_invalid(code)))
+        return
+    dossier = deps.store.dossier(code)
+    if dossier is None:
+        await _answer(update, context, NO_DOSSIER_TEXT.format(code=code))
+        return
+    deps.store.users.set_consent(account.id, True)
+    new = deps.store.subscribe(conversation_id("telegram", chat_id), f"dossier:{dossier['code']}")
+    await _answer(update, context, (SUBSCRIBED_TEXT if new else ALREADY_TEXT).format(code=dossier["code"]))
+
+
+async def huy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/huy: withdraw consent and every subscription."""
+    deps, chat_id = _deps(context), str(update.effective_chat.id)
+    account = deps.store.users.find("telegram", chat_id) or deps.store.users.seen("telegram", chat_id)
+    deps.store.users.set_consent(account.id, False)
+    removed = deps.store.unsubscribe(conversation_id("telegram", chat_id))
+    await _answer(update, context, CANCEL_TEXT.format(detail=f" (đã hủy theo dõi {removed} hồ sơ/chủ đề)" if removed else ""))
+
+
+async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text: a question for the assistant."""
+    await converse(update, context, update.effective_message.text or "")
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on an inline button: answer the query, then treat the button's payload as the user's message."""
+    query = update.callback_query
+    payload = resolve_callback(query.data, _deps(context).payloads)
+    if payload is None:
+        await query.answer(STALE_BUTTON_TEXT)
+        return
+    await query.answer()
+    if update.effective_chat is not None:
+        await converse(update, context, payload)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Photos, stickers, voice notes, files, locations: say politely that the assistant reads text."""
+    await _answer(update, context, MEDIA_TEXT)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have."""
+    await _answer(update, context, UNKNOWN_COMMAND_TEXT)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what a handler raised; the next update is handled as usual."""
+    log.error("telegram: error while handling %r", update, exc_info=context.error)
+
+
+def add_handlers(application: Application) -> None:
+    """Register the channel's handlers on ``application``."""
+    application.add_handler(TypeHandler(Update, record_user), group=-1)
+    messages = filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler("start", start, filters=messages))
+    application.add_handler(CommandHandler("help", help_command, filters=messages))
+    application.add_handler(CommandHandler("hoso", hoso, filters=messages))
+    application.add_handler(CommandHandler("dangky", dangky, filters=messages))
+    application.add_handler(CommandHandler("huy", huy, filters=messages))
+    application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(messages & filters.TEXT, text_message))
+    application.add_handler(MessageHandler(messages & filters.ATTACHMENT, not_text))
+    application.add_error_handler(on_error)
+
+
+# webhook ----------------------------------------------------------------------------------------
+def attach_webhook(app: web.Application, application: Application, secret: str, path: str = WEBHOOK_PATH) -> None:
+    """Mount ``POST path`` on ``app`` (before it starts): updates with the right secret go to PTB's update queue."""
+    expected = secret.encode("utf-8")
+
+    async def telegram_webhook(request: web.Request) -> web.Response:
+        """Take one update from Telegram."""
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        if not expected or not hmac.compare_digest(given, expected):
+            return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        if not application.running:  # not started (or failed to): Telegram keeps the update and retries
+            return web.json_response({"ok": False, "error": "not running"}, status=503)
+        body = await read_body(request, MAX_WEBHOOK_BODY)
+        if body is None:
+            return web.json_response({"ok": False, "error": "too large"}, status=413)
+        try:
+            data = json.loads(body.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            update = Update.de_json(data, application.bot)
+        except Exception:  # malformed JSON or not an Update: Telegram never sends it, so say so once
+            log.warning("telegram webhook: refused a body that is not an Update")
+            return web.json_response({"ok": False, "error": "bad update"}, status=400)
+        await application.update_queue.put(update)
+        return web.json_response({"ok": True})
+
+    app.router.add_post(path, telegram_webhook)
+
+
+# lifecycle --------------------------------------------------------------------------------------
+async def start_telegram(assistant: Any, store: Any, config: TelegramConfig, web_app: Optional[web.Application] = None) -> TelegramHandle:
+    """Start the Telegram channel in the running event loop; stop it with :func:`stop_telegram`.
+
+    Webhook mode mounts ``/telegram/webhook`` on ``web_app`` (required, not started yet) and calls setWebhook.
+    """
+    config.check()
+    if config.mode == "webhook" and web_app is None:
+        raise TelegramConfigError("Chế độ webhook cần ứng dụng web (web chat) để gắn đường dẫn /telegram/webhook.")
+    application = build_application(config)
+    payloads = ButtonPayloads(store.db)
+    application.bot_data["motcua"] = _Deps(assistant, store, payloads)
+    add_handlers(application)
+    if config.mode == "webhook":
+        attach_webhook(web_app, application, config.secret)
+    await application.initialize()
+    try:
+        try:
+            await application.bot.set_my_commands(COMMANDS)
+        except TelegramError as error:
+            log.warning("telegram: could not set the command menu: %s", error)
+        await application.start()
+        if config.mode == "polling":
+            await application.updater.start_polling(timeout=config.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        else:
+            await application.bot.set_webhook(config.public_webhook_url, secret_token=config.secret, allowed_updates=ALLOWED_UPDATES)
+    except BaseException:
+        await stop_telegram(TelegramHandle(application, config, TelegramSender(application.bot, payloads)))
+        raise
+    log.info("telegram: @%s started (%s)", application.bot.username, config.mode)
+    return TelegramHandle(application, config, TelegramSender(application.bot, payloads))
+
+
+async def stop_telegram(handle: Optional[TelegramHandle]) -> None:
+    """Stop polling, let running handlers finish, close the bot's connections."""
+    if handle is None:
+        return
+    application = handle.application
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()

@@ -1,0 +1,343 @@
+"""What to tell whom: the notices the scheduler's jobs write to the outbox (they never send anything themselves).
+
+- **Status changes** (:func:`status_notices`): each new ``dossier_history`` row (read past a cursor kept in
+  ``notifier_state``) goes to the accounts subscribed to ``dossier:<code>`` (the code compared case-insensitively),
+  event ``dossier:<code>:status:<history id>``. The first run starts at the newest row: citizens are not told
+  about changes made before notifications were switched on.
+- **Overdue alerts** (:func:`overdue_alerts`): a dossier that becomes overdue (open and past ``due_at``) is
+  announced once to the officials of its department, event ``overdue:<code>``; ``overdue_alerted`` remembers
+  which dossiers were handled, so each scan only looks at new ones (the open-due partial index of
+  bot/dossiers.py serves the range). The first scan only records the dossiers already overdue: they are in the
+  next digest, not in a burst of alerts.
+- **Daily digest** (:func:`daily_digests`): each official with a department gets, on working days, the
+  department's open dossiers that are overdue, due today and due on the next working day (bot/workdays.py),
+  grouped by handler with counts, event ``digest:<date>:<official id>``. On a day off nothing is sent: the next
+  working day's digest has it all.
+- **e-ID tips** (:func:`eid_tips`): citizens subscribed to ``tips`` get the level-2 electronic identification
+  steps, one tip at a time (event ``tip:eid:<n>``, at most one every ``MOTCUA_TIPS_EVERY_DAYS`` days, default 7),
+  built only from ``data/procedures/dinh-danh-dien-tu-muc-2.yml`` through the catalogue (and its "to be
+  confirmed" warning while that file is ``verified: false``).
+
+Rules for every notice: Vietnamese, short (one message: at most 2,000 characters, Zalo's text limit), personal
+data masked for citizens (the applicant's name as "N*** V** An"; no phone or ID number); only accounts that
+consented (``users.consent``: ``/dangky`` on Telegram) get anything, officials included; an account on a channel
+that cannot push (web chat) is replaced by another account of the same person on Telegram or Zalo, if any.
+Every function is idempotent: the outbox ignores an event it already has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from actions.dossier import STATUS_NAMES, mask_name
+from actions.render import UNVERIFIED, documents_text, fees_text, sources_line, time_text
+from bot.dossiers import OPEN_SQL, iso
+from bot.outbox import Outbox
+from bot.sender import PUSH_CHANNELS
+from bot.users import User, split_conversation_id
+from bot.workdays import VN_TZ, WorkCalendar, default_calendar
+
+log = logging.getLogger(__name__)
+
+EID_PROCEDURE = "dinh-danh-dien-tu-muc-2"
+MAX_CHARS = 2000          # Zalo's text limit (bot/channels/zalo_send.py), below Telegram's 4,096
+MAX_CODES = 6             # dossier codes listed per handler in a digest section
+STOP_HINT = "Nhắn \"hủy nhận tin\" nếu không muốn nhận thông báo nữa."
+WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+STATE_SQL = "create table if not exists notifier_state (name text primary key, value text not null)"
+ALERTED_SQL = ("create table if not exists overdue_alerted (code text primary key, at text not null,"
+               " recipients integer not null)")
+
+
+# helpers -------------------------------------------------------------------------------------------------
+def _state(outbox: Outbox, name: str) -> Optional[str]:
+    """A value the notifier keeps between runs (a cursor), or None."""
+    outbox.conn.execute(STATE_SQL)
+    row = outbox.conn.execute("select value from notifier_state where name = ?", [name]).fetchone()
+    return row[0] if row else None
+
+
+def _set_state(outbox: Outbox, name: str, value: str) -> None:
+    """Keep ``value`` under ``name`` for the next run."""
+    outbox.conn.execute(STATE_SQL)
+    outbox.conn.execute("insert into notifier_state (name, value) values (?, ?) on conflict (name) do update"
+                        " set value = excluded.value", [name, value])
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in Vietnam time (a naive one is refused)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass a timezone-aware moment")
+    return moment.astimezone(VN_TZ)
+
+
+def day_name(day: dt.date) -> str:
+    """``thứ Ba 25/11/2025``."""
+    return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def fit(text: str, limit: int = MAX_CHARS) -> str:
+    """``text`` cut at a line boundary to ``limit`` characters, with a closing "…" line when cut."""
+    if len(text) <= limit:
+        return text
+    lines, out = text.splitlines(), []
+    for line in lines:
+        if len("\n".join(out + [line, "…"])) > limit:
+            break
+        out.append(line)
+    return "\n".join(out + ["…"])
+
+
+def push_account(store: Any, account: Optional[User]) -> Optional[User]:
+    """The account a notice for ``account`` goes to: itself if it can receive pushes and consented, else another
+    consenting Telegram/Zalo account of the same person, else None."""
+    if account is None:
+        return None
+    if account.channel in PUSH_CHANNELS and account.consent:
+        return account
+    for other in store.users.accounts_of(account.person_id):
+        if other.channel in PUSH_CHANNELS and other.consent:
+            return other
+    return None
+
+
+def _subscribers(store: Any, topic: str) -> List[User]:
+    """Accounts to tell about ``topic`` (deduplicated by account)."""
+    found: Dict[int, User] = {}
+    rows = store.db.query("select user_id from subscriptions where upper(topic) = upper(?)", [topic])
+    for row in rows:
+        parts = split_conversation_id(row["user_id"])
+        account = push_account(store, store.users.find(*parts) if parts else None)
+        if account is not None:
+            found[account.id] = account
+    return list(found.values())
+
+
+# status changes ---------------------------------------------------------------------------------------------
+def status_text(dossier: Dict[str, Any], change: Dict[str, Any], procedure_name: Optional[str] = None) -> str:
+    """The citizen's notice that dossier ``dossier`` changed status (``change`` is its history row)."""
+    status = change["status"]
+    lines = [
+        f"🔔 Hồ sơ {dossier['code']} có cập nhật",
+        f"• Thủ tục: {procedure_name or dossier.get('procedure_name') or dossier.get('procedure_code') or '(không rõ)'}",
+        f"• Người nộp: {mask_name(dossier.get('applicant_name') or '')}",
+        f"• Tình trạng mới: {STATUS_NAMES.get(status, status)}",
+    ]
+    try:
+        at = _local(dt.datetime.fromisoformat(change["at"]))
+        lines.append(f"• Lúc: {at:%H:%M} {day_name(at.date())}")
+    except (TypeError, ValueError):
+        pass
+    if status == "additions_requested":
+        lines.append("• Hồ sơ cần bổ sung giấy tờ. Anh/chị tra cứu mã hồ sơ để xem cần bổ sung gì.")
+    elif status == "financial_obligation":
+        lines.append("• Anh/chị cần hoàn thành nghĩa vụ tài chính để hồ sơ được giải quyết tiếp.")
+    elif status == "done":
+        lines.append("• Kết quả đã có: anh/chị đến Bộ phận Một cửa để nhận.")
+    lines.append(STOP_HINT)
+    return fit("\n".join(lines))
+
+
+def status_notices(store: Any, outbox: Outbox, *, batch: int = 1000) -> int:
+    """Enqueue a notice for every subscriber of every dossier whose status changed since the cursor; returns how many."""
+    cursor = _state(outbox, "history_cursor")
+    if cursor is None:  # first run: start from now
+        newest = list(store.db.query("select coalesce(max(id), 0) as id from dossier_history"))[0]["id"]
+        _set_state(outbox, "history_cursor", str(newest))
+        return 0
+    after, queued = int(cursor), 0
+    while True:
+        changes = store.dossiers.history_since(after, limit=batch)
+        if not changes:
+            return queued
+        for change in changes:
+            dossier = store.dossiers.get(change["code"])
+            if dossier is not None:
+                procedure = store.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
+                text = status_text(dossier, change, procedure.short_name if procedure else None)
+                for account in _subscribers(store, f"dossier:{dossier['code']}"):
+                    queued += outbox.enqueue(account.id, f"dossier:{dossier['code']}:status:{change['id']}", text)
+            after = change["id"]
+        _set_state(outbox, "history_cursor", str(after))  # enqueue is idempotent: a crash before this only repeats no-ops
+
+
+# overdue alerts ---------------------------------------------------------------------------------------------
+def late_days(dossier: Dict[str, Any], now: dt.datetime, calendar: WorkCalendar) -> int:
+    """Working days past the due date (0 when due earlier today)."""
+    due = _local(dt.datetime.fromisoformat(dossier["due_at"]))
+    return max(0, calendar.working_days_between(due.date(), _local(now).date()))
+
+
+def overdue_text(dossier: Dict[str, Any], now: dt.datetime, calendar: WorkCalendar) -> str:
+    """The officials' alert that ``dossier`` has just become overdue."""
+    due = _local(dt.datetime.fromisoformat(dossier["due_at"]))
+    lines = [
+        f"⚠️ Hồ sơ quá hạn: {dossier['code']}",
+        f"• Thủ tục: {dossier.get('procedure_name') or dossier.get('procedure_code') or '(không rõ)'}",
+        f"• Hạn trả: {due:%H:%M} {day_name(due.date())}",
+        f"• Tình trạng: {STATUS_NAMES.get(dossier.get('status') or '', dossier.get('status') or '')}",
+        f"• Cán bộ xử lý: {dossier.get('handler') or 'chưa phân công'}",
+    ]
+    late = late_days(dossier, now, calendar)
+    if late:
+        lines.append(f"• Đã quá {late} ngày làm việc.")
+    return fit("\n".join(lines))
+
+
+def newly_overdue(store: Any, now: dt.datetime, limit: int) -> List[Dict[str, Any]]:
+    """Open dossiers past due that have not been alerted yet, the longest overdue first."""
+    sql = (f"select * from dossiers where {OPEN_SQL} and due_at < ?"
+           " and not exists (select 1 from overdue_alerted a where a.code = dossiers.code) order by due_at limit ?")
+    return list(store.db.query(sql, [iso(_local(now)), int(limit)]))
+
+
+def overdue_alerts(store: Any, outbox: Outbox, now: dt.datetime, *, calendar: Optional[WorkCalendar] = None,
+                   limit: int = 500) -> int:
+    """Alert the department's officials about each dossier that became overdue (once per dossier); returns alerts queued."""
+    calendar = calendar or default_calendar()
+    outbox.conn.execute(ALERTED_SQL)
+    first_scan = _state(outbox, "overdue_baseline") is None
+    if first_scan:  # dossiers overdue before alerts existed go to the digest, not to a burst of alerts
+        outbox.conn.execute("begin immediate")
+        outbox.conn.execute(f"insert or ignore into overdue_alerted (code, at, recipients) select code, ?, -1 from dossiers"
+                            f" where {OPEN_SQL} and due_at < ?", [iso(_local(now)), iso(_local(now))])
+        outbox.conn.execute("commit")
+        _set_state(outbox, "overdue_baseline", iso(_local(now)))
+        return 0
+    queued = 0
+    officials: Dict[Optional[str], List[User]] = {}
+    for dossier in newly_overdue(store, now, limit):
+        department = dossier.get("department")
+        if department not in officials:
+            officials[department] = [a for a in (push_account(store, o) for o in store.users.officials(department))
+                                     if a is not None] if department else []
+        text = overdue_text(dossier, now, calendar)
+        recipients = officials[department]
+        for account in recipients:
+            queued += outbox.enqueue(account.id, f"overdue:{dossier['code']}", text)
+        outbox.conn.execute("insert or ignore into overdue_alerted (code, at, recipients) values (?, ?, ?)",
+                            [dossier["code"], iso(_local(now)), len(recipients)])
+        if not recipients:
+            log.warning("overdue: no consenting official of department %r for dossier %s (it stays in the digests)",
+                        department, dossier["code"])
+    return queued
+
+
+# daily digest -------------------------------------------------------------------------------------------------
+def _day_bounds(day: dt.date) -> Tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight of ``day`` in Vietnam."""
+    start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=VN_TZ)
+    return start, start + dt.timedelta(days=1)
+
+
+def _section(title: str, dossiers: List[Dict[str, Any]], extra=None) -> List[str]:
+    """``title (n)`` then one line per handler: count and the first codes."""
+    if not dossiers:
+        return []
+    by_handler: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
+    for dossier in dossiers:
+        by_handler[dossier.get("handler") or "Chưa phân công"].append(dossier)
+    lines = [f"{title} ({len(dossiers)}):"]
+    for handler, items in sorted(by_handler.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        codes = ", ".join(d["code"] + (extra(d) if extra else "") for d in items[:MAX_CODES])
+        more = f" và {len(items) - MAX_CODES} hồ sơ khác" if len(items) > MAX_CODES else ""
+        lines.append(f"• {handler}: {len(items)} – {codes}{more}")
+    return lines
+
+
+def digest_text(department: str, today: dt.date, next_day: dt.date, overdue: List[Dict[str, Any]],
+                due_today: List[Dict[str, Any]], due_next: List[Dict[str, Any]], now: dt.datetime,
+                calendar: WorkCalendar) -> str:
+    """One department's digest for ``today``."""
+    head = [f"📋 Hồ sơ {department} – {day_name(today)}",
+            f"Quá hạn: {len(overdue)} · Đến hạn hôm nay: {len(due_today)} · Đến hạn {WEEKDAYS[next_day.weekday()]}"
+            f" {next_day:%d/%m}: {len(due_next)}"]
+    if not (overdue or due_today or due_next):
+        return "\n".join(head + ["Không có hồ sơ nào quá hạn hoặc sắp đến hạn. 👍"])
+
+    def late(d: Dict[str, Any]) -> str:
+        days = late_days(d, now, calendar)
+        return f" (quá {days} ngày làm việc)" if days else ""
+
+    body = (_section("⚠️ Quá hạn", overdue, late) + _section("⏰ Đến hạn hôm nay", due_today)
+            + _section(f"📅 Đến hạn ngày làm việc tiếp theo ({day_name(next_day)})", due_next))
+    return fit("\n".join(head + [""] + body))
+
+
+def daily_digests(store: Any, outbox: Outbox, now: dt.datetime, *, calendar: Optional[WorkCalendar] = None) -> int:
+    """Enqueue today's digest for every consenting official with a department (working days only); returns how many."""
+    calendar = calendar or default_calendar()
+    local = _local(now)
+    today = local.date()
+    if not calendar.is_working_day(today):
+        return 0
+    officials = [o for o in store.users.officials() if o.department]
+    if not officials:
+        return 0
+    next_day = calendar.next_working_day(today)
+    end_today = _day_bounds(today)[1]
+    end_next = _day_bounds(next_day)[1]
+    departments = {o.department for o in officials}
+    grouped: Dict[str, Dict[str, List[Dict[str, Any]]]] = {d: {"overdue": [], "today": [], "next": []} for d in departments}
+
+    def put(kind: str, rows: Iterable[Dict[str, Any]]) -> None:
+        for row in rows:
+            if row.get("department") in grouped:
+                grouped[row["department"]][kind].append(row)
+
+    put("overdue", store.dossiers.overdue(local))
+    put("today", store.dossiers.due_between(local, end_today))
+    put("next", store.dossiers.due_between(end_today, end_next))
+    queued = 0
+    for official in officials:
+        account = push_account(store, official)
+        if account is None:
+            continue
+        parts = grouped[official.department]
+        text = digest_text(official.department, today, next_day, parts["overdue"], parts["today"], parts["next"], local, calendar)
+        queued += outbox.enqueue(account.id, f"digest:{today.isoformat()}:{official.id}", text)
+    return queued
+
+
+# e-ID tips ----------------------------------------------------------------------------------------------------------
+def eid_tip_texts(store: Any, day: dt.date) -> List[str]:
+    """The level-2 e-ID tips, in order, from the catalogue entry (empty when it is not loaded)."""
+    procedure = store.procedure(EID_PROCEDURE)
+    if procedure is None:
+        return []
+    title = "💡 Mẹo: tài khoản định danh điện tử mức 2"
+    summary = procedure.summary.split(". ")
+    where = procedure.submission.get("where", "")
+    online = procedure.submission.get("online")
+    tips = [
+        [f"{title} (1/4) – là gì, làm ở đâu", ". ".join(summary[:2]).rstrip(".") + ".", f"• Nơi làm: {where}",
+         *([f"• Lưu ý: {online}"] if online else [])],
+        [f"{title} (2/4) – cần mang gì", documents_text(procedure)],
+        [f"{title} (3/4) – bao lâu, kích hoạt", time_text(procedure), f"• Kết quả: {procedure.result}"],
+        [f"{title} (4/4) – chi phí", fees_text(procedure, day), ". ".join(summary[-1:]).rstrip(".") + "."],
+    ]
+    footer = [sources_line(procedure)] + ([UNVERIFIED] if not procedure.verified else []) + [STOP_HINT]
+    return [fit("\n".join(lines + footer)) for lines in tips]
+
+
+def eid_tips(store: Any, outbox: Outbox, now: dt.datetime, *, every_days: float = 7.0) -> int:
+    """Enqueue the next e-ID tip for each ``tips`` subscriber whose last tip is ``every_days`` old; returns how many."""
+    local = _local(now)
+    texts = eid_tip_texts(store, local.date())
+    if not texts:
+        return 0
+    queued = 0
+    for account in _subscribers(store, "tips"):
+        sent = outbox.conn.execute("select count(*), max(created_at) from outbox where recipient_id = ? and event like 'tip:eid:%'",
+                                   [account.id]).fetchone()
+        count, last = sent[0], sent[1]
+        if count >= len(texts):
+            continue
+        if last and now - dt.datetime.fromisoformat(last) < dt.timedelta(days=every_days):
+            continue
+        queued += outbox.enqueue(account.id, f"tip:eid:{count + 1}", texts[count])
+    return queued

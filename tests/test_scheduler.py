@@ -1,0 +1,119 @@
+"""The scheduler: a persistent job store, a missed run fired once, one scheduler per deployment, jobs end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+from bot.channels.telegram import TelegramConfig, build_bot
+from bot.channels.telegram_send import TelegramSender
+from bot.scheduler import DeploymentLock, SchedulerConfig, build_scheduler, install_jobs, job_runs, run_scheduler
+from bot.sender import SenderConfig
+from bot.settings import Settings
+from bot.store import Store
+from bot.workdays import VN_TZ
+from tests.standins.telegram_api import TelegramStandIn
+
+
+def config_for(tmp_path, **changes) -> SchedulerConfig:
+    db = tmp_path / "motcua.db"
+    Store(db)
+    return dataclasses.replace(SchedulerConfig(db_path=str(db), jobstore_path=str(db)), **changes)
+
+
+async def wait_until(condition, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_run_missed_during_downtime_fires_once(tmp_path):
+    config = config_for(tmp_path, overdue_every_minutes=1)
+    before = build_scheduler(config)
+    install_jobs(before, config)
+    before.start(paused=True)
+    # the deployment was down for an hour: sixty one-minute overdue scans were missed
+    before.modify_job("overdue-scan", next_run_time=dt.datetime.now(VN_TZ) - dt.timedelta(hours=1))
+    before.shutdown(wait=False)
+
+    after = build_scheduler(config)  # a new process, the same persistent job store
+    after.start()
+    try:
+        await wait_until(lambda: len(job_runs(config.db_path, "overdue-scan")) >= 1)
+        await asyncio.sleep(2)  # room for any further (wrong) catch-up runs
+        runs = job_runs(config.db_path, "overdue-scan")
+        next_run = after.get_job("overdue-scan").next_run_time
+    finally:
+        after.shutdown(wait=False)
+    assert len(runs) == 1 and runs[0]["error"] is None
+    assert next_run > dt.datetime.now(VN_TZ)
+
+
+def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest_time(tmp_path):
+    db = tmp_path / "motcua.db"
+    Store(db)
+    settings = Settings.from_env(env={"MOTCUA_DB": str(db), "MOTCUA_DIGEST_TIME": "06:45"})
+    config = SchedulerConfig.from_settings(settings)
+    scheduler = build_scheduler(config)
+    install_jobs(scheduler, config)
+    scheduler.start(paused=True)
+    try:
+        install_jobs(scheduler, config)  # a restart installs again: replaced, not doubled
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        digest = jobs["daily-digest"].next_run_time.astimezone(VN_TZ)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert sorted(jobs) == ["daily-digest", "eid-tips", "overdue-scan", "sender", "status-notices"]
+    assert all(isinstance(arg, (str, int, float)) for job in jobs.values() for arg in job.args)
+    assert all(job.coalesce for job in jobs.values())
+    assert (digest.hour, digest.minute) == (6, 45)
+
+
+def test_only_one_scheduler_per_deployment(tmp_path):
+    first, second = DeploymentLock(str(tmp_path / "motcua.db")), DeploymentLock(str(tmp_path / "motcua.db"))
+    assert first.acquire() is True
+    assert second.acquire() is False
+    first.release()
+    assert second.acquire() is True
+    second.release()
+
+
+async def test_a_standby_scheduler_runs_nothing_while_the_first_holds_the_lock(tmp_path):
+    config = config_for(tmp_path, status_every_seconds=1)
+    holder = DeploymentLock(config.db_path)
+    assert holder.acquire()
+    stop = asyncio.Event()
+    standby = asyncio.ensure_future(run_scheduler(config, {}, stop, standby_every=0.2))
+    await asyncio.sleep(2.5)
+    assert job_runs(config.db_path) == []
+    holder.release()  # the first scheduler stopped: the standby takes over
+    await wait_until(lambda: job_runs(config.db_path, "status-notices"))
+    stop.set()
+    await asyncio.wait_for(standby, 30)
+
+
+async def test_the_scheduler_tells_a_subscriber_of_a_status_change(tmp_path):
+    config = config_for(tmp_path, status_every_seconds=1, sender_every_seconds=1)
+    store = Store(config.db_path)
+    citizen = store.users.seen("telegram", "555", "Lan")
+    store.users.set_consent(citizen.id, True)
+    now = dt.datetime.now(VN_TZ)
+    store.dossiers.upsert([{"code": "HS-9", "status": "received", "received_at": now, "due_at": now + dt.timedelta(days=3)}],
+                          source="demo", now=now)
+    store.subscribe("telegram:555", "dossier:HS-9")
+    stop = asyncio.Event()
+    async with TelegramStandIn() as api:
+        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
+        async with bot:
+            running = asyncio.ensure_future(run_scheduler(config, {"telegram": TelegramSender(bot)}, stop,
+                                                          sender_config=SenderConfig(poll=0.2)))
+            await wait_until(lambda: job_runs(config.db_path, "status-notices"))  # the first run sets the cursor
+            store.dossiers.upsert([{"code": "HS-9", "status": "additions_requested", "additions_note": "Thiếu tờ khai"}],
+                                  source="demo")
+            (message,) = await api.wait_for_messages(555, 1, timeout=20)
+            stop.set()
+            await asyncio.wait_for(running, 30)
+    assert "HS-9" in message["text"] and "Yêu cầu bổ sung hồ sơ" in message["text"]

@@ -1,0 +1,207 @@
+"""The sender against the Telegram and Zalo stand-ins: faults, a kill -9 mid-run, two senders, fallbacks, consent.
+
+Every run goes through the real clients (python-telegram-bot, httpx) to stand-in servers on 127.0.0.1; the
+kill and two-sender tests run ``motcua send`` as real processes on one SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as dt
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.channels.telegram import TelegramConfig, build_bot
+from bot.channels.telegram_send import TelegramSender
+from bot.channels.zalo_send import ZaloSender
+from bot.outbox import Outbox
+from bot.sender import Sender, SenderConfig
+from bot.store import Store
+from tests.standins.telegram_api import TelegramStandIn
+from tests.standins.zalo_api import ZaloStandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = dict(backoff=0.2, max_backoff=1.0, poll=0.2)
+
+
+def fill(store: Store, outbox: Outbox, chats: int, per_chat: int, first_chat: int = 5000) -> int:
+    """``chats`` consenting Telegram accounts with ``per_chat`` notices each (texts unique per chat); returns the count."""
+    for i in range(chats):
+        user = store.users.seen("telegram", str(first_chat + i), f"Dân {i}")
+        store.users.set_consent(user.id, True)
+        for n in range(per_chat):
+            outbox.enqueue(user.id, f"tip:eid:{n}", f"Thông báo số {n} cho tài khoản {i}")
+    return chats * per_chat
+
+
+def copies(api: TelegramStandIn) -> collections.Counter:
+    """How many times each (chat, text) reached Telegram."""
+    return collections.Counter((m["chat"]["id"], m["text"]) for m in api.sent_messages())
+
+
+async def start_sender(db: Path, api: TelegramStandIn, *args: str, **env: str) -> asyncio.subprocess.Process:
+    """``motcua send`` in its own process, talking to the stand-in."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    environment.update({
+        "MOTCUA_DB": str(db), "MOTCUA_TELEGRAM_TOKEN": api.token, "MOTCUA_TELEGRAM_API_URL": api.base_url,
+        "MOTCUA_SENDER_TIMEOUT": "8", "MOTCUA_SENDER_LEASE": "11", "MOTCUA_SENDER_BACKOFF": "0.3",
+        "MOTCUA_SENDER_MAX_BACKOFF": "2", "PYTHONPATH": str(ROOT), **env,
+    })
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "send", *args, cwd=str(ROOT), env=environment,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def finish(process: asyncio.subprocess.Process, timeout: float = 120) -> str:
+    """Wait for a sender process to drain the outbox and exit; its stdout."""
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode == 0, err.decode()[-3000:]
+    return out.decode()
+
+
+async def test_a_sender_killed_mid_run_and_restarted_delivers_everything_once(tmp_path):
+    db = tmp_path / "motcua.db"
+    store, outbox = Store(db), Outbox(db)
+    total = fill(store, outbox, chats=60, per_chat=2)
+    async with TelegramStandIn(enforce_limits=True, fault_rate=0.1, fault_kinds=(429, 500, 502, "slow"), seed=7) as api:
+        first = await start_sender(db, api, "--forever")
+        await api.wait_for(lambda: len(api.sent_messages()) >= 40, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        at_kill = outbox.counts()
+        assert at_kill["delivered"] < total
+        await finish(await start_sender(db, api))
+        await asyncio.sleep(0.5)
+        faults = [c.status for c in api.calls_to("sendMessage") if c.status in (429, 500, 502)]
+
+    counts = outbox.counts()
+    assert counts == {"pending": 0, "sending": 0, "delivered": total, "failed": 0}
+    sent = copies(api)
+    expected = {(5000 + i, f"Thông báo số {n} cho tài khoản {i}") for i in range(60) for n in range(2)}
+    assert set(sent) == expected  # nothing lost, nothing else sent
+    assert faults, "the stand-in injected no fault"
+    # The only duplicates possible are notices whose attempt was in flight when the sender died (in_doubt):
+    rows = {(int(r["address"]), r["text"]): r for r in outbox.rows(["delivered"])}
+    duplicated = {key: n for key, n in sent.items() if n > 1}
+    for key in duplicated:
+        assert rows[key]["in_doubt"] >= 1, f"{key} was sent twice without being in doubt"
+    assert sum(n - 1 for n in duplicated.values()) <= sum(r["in_doubt"] for r in rows.values())
+    for key, row in rows.items():
+        if row["in_doubt"] == 0:
+            assert sent[key] == 1
+
+
+async def test_two_senders_at_once_never_send_a_notice_twice(tmp_path):
+    db = tmp_path / "motcua.db"
+    store, outbox = Store(db), Outbox(db)
+    total = fill(store, outbox, chats=50, per_chat=3)
+    async with TelegramStandIn(fault_rate=0.1, seed=3) as api:
+        senders = [await start_sender(db, api), await start_sender(db, api)]  # they share one pace: ~5 s together
+        outputs = await asyncio.gather(*(finish(s) for s in senders))
+        faults = [c.status for c in api.calls_to("sendMessage") if c.status in (429, 500, 502)]
+    assert outbox.counts()["delivered"] == total
+    sent = copies(api)
+    assert len(sent) == total and set(sent.values()) == {1}
+    assert faults
+    workers = {a["worker"] for r in outbox.rows(["delivered"]) for a in outbox.attempts(r["id"]) if a["outcome"] == "delivered"}
+    assert len(workers) == 2, outputs  # both processes really sent
+    assert all(r["in_doubt"] == 0 for r in outbox.rows())
+
+
+async def test_zalo_window_closed_falls_back_to_the_persons_telegram(tmp_path):
+    store = Store(tmp_path / "motcua.db")
+    outbox = Outbox(store.path)
+    three_days_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).isoformat(timespec="seconds")
+    zalo_account = store.users.seen("zalo", "2468458835296197922", "Lan", at=three_days_ago)
+    telegram_account = store.users.seen("telegram", "777", "Lan", at=three_days_ago)
+    store.users.link(zalo_account.id, telegram_account.id)
+    for account in (zalo_account, telegram_account):
+        store.users.set_consent(account.id, True)
+    outbox.enqueue(zalo_account.id, "dossier:X-1:status:9", "🔔 Hồ sơ X-1 đã có kết quả.")
+    async with ZaloStandIn() as zalo, TelegramStandIn() as api:
+        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
+        zalo_sender = ZaloSender(zalo.config(), store)
+        async with bot:
+            stats = await Sender(outbox, {"zalo": zalo_sender, "telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(
+                until_drained=True)
+        await zalo_sender.close()
+        assert api.sent_texts(777) == ["🔔 Hồ sơ X-1 đã có kết quả."]
+        assert zalo.texts_to("2468458835296197922") == []
+    row = outbox.get(zalo_account.id, "dossier:X-1:status:9")
+    assert row["state"] == "delivered" and row["channel"] == "telegram"
+    assert "zalo:2468458835296197922 -> telegram:777" in row["route"] and "48 giờ" in row["route"]
+    assert [a["outcome"] for a in outbox.attempts(row["id"])] == ["rerouted", "delivered"]
+    assert stats.rerouted == 1 and stats.delivered == 1
+
+
+async def test_a_blocked_bot_without_another_account_fails_with_its_reason(tmp_path):
+    store = Store(tmp_path / "motcua.db")
+    outbox = Outbox(store.path)
+    lan = store.users.seen("telegram", "901", "Lan")
+    store.users.set_consent(lan.id, True)
+    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    async with TelegramStandIn() as api:
+        api.block(901)
+        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
+        async with bot:
+            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(until_drained=True)
+    row = outbox.get(lan.id, "tip:eid:1")
+    assert row["state"] == "failed"
+    assert "blocked" in row["last_error"] and "no other consenting account" in row["last_error"]
+
+
+async def test_withdrawn_consent_is_respected_at_send_time(tmp_path):
+    store = Store(tmp_path / "motcua.db")
+    outbox = Outbox(store.path)
+    lan = store.users.seen("telegram", "902", "Lan")
+    store.users.set_consent(lan.id, True)
+    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    store.users.set_consent(lan.id, False)  # /huy before the sender ran
+    async with TelegramStandIn() as api:
+        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
+        async with bot:
+            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(until_drained=True)
+        assert api.sent_messages() == []
+    row = outbox.get(lan.id, "tip:eid:1")
+    assert row["state"] == "failed" and "no consent" in row["last_error"]
+
+
+async def test_retry_after_is_honoured_and_the_notice_goes_once(tmp_path):
+    store = Store(tmp_path / "motcua.db")
+    outbox = Outbox(store.path)
+    lan = store.users.seen("telegram", "903", "Lan")
+    store.users.set_consent(lan.id, True)
+    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    async with TelegramStandIn() as api:
+        api.fail_next(1, 429, retry_after=2)
+        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
+        async with bot:
+            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(until_drained=True)
+        calls = [c for c in api.calls_to("sendMessage")]
+    assert [c.status for c in calls] == [429, 200]
+    assert calls[1].at - calls[0].at >= 2.0
+    assert api.sent_texts(903) == ["Mẹo 1"]
+
+
+@pytest.mark.parametrize("kind", ["slow"])
+async def test_a_time_out_after_telegram_took_the_message_is_the_flagged_window(tmp_path, kind):
+    """The one window we cannot close: Telegram accepted, we never heard. The resend is marked in doubt."""
+    store = Store(tmp_path / "motcua.db")
+    outbox = Outbox(store.path)
+    lan = store.users.seen("telegram", "904", "Lan")
+    store.users.set_consent(lan.id, True)
+    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    async with TelegramStandIn() as api:
+        api.fail_next(1, kind, delay=2.0)
+        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url, read_timeout=0.5))
+        async with bot:
+            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(send_timeout=5, lease=10, **FAST)).run(
+                until_drained=True)
+        await api.wait_for(lambda: len(api.sent_messages(904)) >= 2, timeout=10)
+    row = outbox.get(lan.id, "tip:eid:1")
+    assert row["state"] == "delivered" and row["in_doubt"] == 1
+    assert [a["outcome"] for a in outbox.attempts(row["id"])] == ["timeout", "delivered"]

@@ -1,0 +1,114 @@
+"""The worker pool: two real worker processes with the trained model over one pair of SQLite files.
+
+A conversation keeps its context through the pool, conversations on different workers are answered
+side by side, attachments come back with their bytes, and a killed worker is replaced while its
+unanswered message gets an apology instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import sqlite3
+import uuid
+from contextlib import closing
+
+import pytest
+
+from bot.workers import ERR_WORKER, WorkerPool, worker_index
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module")
+async def pool(settings, tmp_path_factory):
+    """Two workers over the test catalogue and a tracker database of their own."""
+    folder = tmp_path_factory.mktemp("pool")
+    async with WorkerPool(dataclasses.replace(settings, tracker_db_path=folder / "tracker.db"), workers=2) as started:
+        yield started
+
+
+def on_worker(index: int, prefix: str = "telegram:") -> str:
+    """A fresh conversation id that the pool pins to worker ``index`` of 2."""
+    while True:
+        conversation = f"{prefix}{uuid.uuid4().int % 10**9}"
+        if worker_index(conversation, 2) == index:
+            return conversation
+
+
+async def said(pool: WorkerPool, conversation: str, text: str, **metadata) -> str:
+    """Every reply to one message, joined."""
+    return "\n".join(r.as_text() for r in await pool.handle(conversation, text, metadata or None))
+
+
+def test_pinning_is_stable_and_spreads_conversations():
+    ids = [f"zalo:{n}" for n in range(1000)]
+    assert [worker_index(i, 2) for i in ids] == [worker_index(i, 2) for i in ids]
+    assert worker_index("telegram:42", 2) == 1 and worker_index("telegram:1", 2) == 0  # CRC-32, not salted hash()
+    assert 400 < sum(worker_index(i, 2) for i in ids) < 600
+
+
+async def test_a_conversation_keeps_its_context_through_the_pool(pool):
+    conversation = on_worker(1)
+    assert "Đăng ký khai sinh" in await said(pool, conversation, "đăng ký khai sinh cần gì")
+    follow_up = await said(pool, conversation, "thế lệ phí bao nhiêu?")
+    assert "Lệ phí" in follow_up and "Đăng ký khai sinh" in follow_up
+    assert "Thời hạn" in await said(pool, conversation, "mất bao lâu thì xong?")  # the worker's kept tracker
+    with closing(sqlite3.connect(pool.settings.tracker_db_path)) as db:  # and every turn is in the database
+        said_by_user = [row[0] for row in db.execute(
+            "select json_extract(data, '$.text') from events where sender_id = ? and type_name = 'user' order by id", [conversation])]
+    assert said_by_user == ["đăng ký khai sinh cần gì", "thế lệ phí bao nhiêu?", "mất bao lâu thì xong?"]
+
+
+async def test_conversations_on_two_workers_are_answered_side_by_side(pool):
+    birth, marriage = on_worker(0), on_worker(1)
+    await asyncio.gather(said(pool, birth, "đăng ký khai sinh cần gì"), said(pool, marriage, "đăng ký kết hôn cần gì"))
+    fees = await asyncio.gather(*(said(pool, c, "thế lệ phí bao nhiêu?") for c in (birth, marriage) for _ in range(1)))
+    assert "Đăng ký khai sinh" in fees[0] and "kết hôn" not in fees[0].lower()
+    assert "Đăng ký kết hôn" in fees[1] and "khai sinh" not in fees[1].lower()
+
+
+async def test_messages_of_one_conversation_are_answered_in_order(pool):
+    conversation = on_worker(0)
+    first, second = await asyncio.gather(said(pool, conversation, "đăng ký kết hôn cần gì"),
+                                         said(pool, conversation, "thế lệ phí bao nhiêu?"))
+    assert "Đăng ký kết hôn" in first and "Lệ phí" in second and "Đăng ký kết hôn" in second
+
+
+async def test_an_attachment_comes_back_with_its_bytes(pool):
+    from bot.documents import DOCX_MIME, docx_text
+
+    replies = await pool.handle(on_worker(1), "cho xin mẫu tờ khai đăng ký kết hôn", {"as_of": "2026-11-24"})
+    files = [a for r in replies for a in r.attachments]
+    assert len(files) == 1 and files[0].mime_type == DOCX_MIME and files[0].filename.endswith(".docx")
+    assert "ĐĂNG KÝ KẾT HÔN" in docx_text(files[0].content) and "24/11/2026" in docx_text(files[0].content)
+
+
+async def test_a_killed_worker_is_replaced_and_its_message_gets_an_apology(pool):
+    survivor, victim = on_worker(0), on_worker(1)
+    assert "Đăng ký khai sinh" in await said(pool, victim, "đăng ký khai sinh cần gì")
+    pids = pool.pids
+    in_flight = asyncio.ensure_future(pool.handle(victim, "thế lệ phí bao nhiêu?"))
+    await asyncio.sleep(0)  # the message is in the worker's pipe
+    os.kill(pids[1], signal.SIGKILL)
+    assert [r.text for r in await asyncio.wait_for(in_flight, 10)] == [ERR_WORKER]
+    assert "Đăng ký kết hôn" in await said(pool, survivor, "đăng ký kết hôn cần gì")  # the other worker carries on
+    follow_up = await asyncio.wait_for(said(pool, victim, "thế lệ phí bao nhiêu?"), 180)  # waits for the new worker
+    assert "Lệ phí" in follow_up and "Đăng ký khai sinh" in follow_up  # its context was in the shared tracker DB
+    assert pool.pids[0] == pids[0] and pool.pids[1] not in (None, pids[1]) and pool.restarts == 1
+
+
+async def test_a_closed_pool_refuses_messages(settings, tmp_path):
+    pool = WorkerPool(dataclasses.replace(settings, tracker_db_path=tmp_path / "tracker.db"), workers=1)
+    with pytest.raises(RuntimeError):
+        await pool.handle("telegram:1", "xin chào")
+
+
+async def test_a_pool_whose_worker_cannot_load_the_model_says_so(settings, tmp_path):
+    pool = WorkerPool(dataclasses.replace(settings, tracker_db_path=tmp_path / "tracker.db"), workers=1,
+                      model_path=tmp_path / "missing.tar.gz")
+    with pytest.raises(RuntimeError, match="could not load"):
+        await asyncio.wait_for(pool.start(), 120)
+    assert pool.pids == [None]
