@@ -106,6 +106,23 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> 
     return 0
 
 
+def _role(settings: Settings, args: argparse.Namespace) -> int:
+    """``motcua role``: register an official (with department), a team member, or make an account a citizen again."""
+    from bot.store import Store
+
+    if args.role == "official" and not (args.department or "").strip():
+        print("Cán bộ cần có --department (tên phòng/bộ phận như trong dữ liệu hồ sơ).", file=sys.stderr)
+        return 2
+    users = Store(settings.db_path).users
+    account = users.find(args.channel, args.channel_user_id) or users.seen(args.channel, args.channel_user_id, args.name)
+    users.set_role(account.id, args.role, args.department.strip() if args.department else None)
+    account = users.get(account.id)
+    consent = "đã" if account.consent else "CHƯA (người dùng gửi /dangky để nhận thông báo)"
+    print(f"{account.channel}:{account.channel_user_id} → {account.role}"
+          + (f" ({account.department})" if account.department else "") + f"; đồng ý nhận thông báo: {consent}")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``motcua`` console script."""
     parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo Bộ phận Một cửa phường")
@@ -136,6 +153,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_sync.add_argument("--quiet", action="store_true", help="no progress bar")
     p_import = sub.add_parser("import", help="load dossiers from a CSV or XLSX export (Vietnamese column headers)")
     p_import.add_argument("file")
+    p_role = sub.add_parser("role", help="make a channel account an official of a department (digests, alerts), a team member, or a citizen")
+    p_role.add_argument("channel", choices=["telegram", "zalo", "web"])
+    p_role.add_argument("channel_user_id", help="the account's id on that channel (Telegram chat id, Zalo user id)")
+    p_role.add_argument("role", choices=["official", "team", "citizen"])
+    p_role.add_argument("--department", help="the department whose dossiers the official follows (as in the dossiers)")
+    p_role.add_argument("--name", help="display name for an account that has not written yet")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -163,6 +186,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.dossier_import import run_command as run_import
 
         return run_import(settings, args.file)
+    if args.command == "role":
+        return _role(settings, args)
     if args.command in ("send", "digest", "scheduler"):
         from bot.scheduler import run_command
 

@@ -51,3 +51,30 @@ def test_load_reports_a_broken_catalogue_by_file_and_field(settings, tmp_path):
 def test_ask_with_bad_input_still_answers(settings, text):
     result = run(["ask", text, "--user", "cli-bad"], settings)
     assert result.returncode == 0 and result.stdout.strip()
+
+
+def test_role_registers_an_official_of_a_department_who_then_gets_the_digest(settings, tmp_path):
+    import dataclasses
+    import datetime as dt
+
+    from bot.notifications import daily_digests
+    from bot.outbox import Outbox
+    from bot.store import Store
+
+    own = dataclasses.replace(settings, db_path=tmp_path / "roles.db")
+    refused = run(["role", "telegram", "777", "official"], own)
+    assert refused.returncode == 2 and "--department" in refused.stderr
+    done = run(["role", "telegram", "777", "official", "--department", "Tư pháp - Hộ tịch", "--name", "Chị Hoa"], own)
+    assert done.returncode == 0, done.stderr
+    store = Store(own.db_path)
+    official = store.users.find("telegram", "777")
+    assert (official.role, official.department, official.display_name) == ("official", "Tư pháp - Hộ tịch", "Chị Hoa")
+    store.users.set_consent(official.id, True)
+    now = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    due = (now + dt.timedelta(hours=3)).isoformat()
+    store.dossiers.upsert([{"code": "H49-TEST-1", "procedure_code": "1.001193", "applicant_name": "Lê Văn Cường",
+                            "status": "in_progress", "received_at": "2026-11-20T09:00:00+07:00", "due_at": due,
+                            "department": "Tư pháp - Hộ tịch", "handler": "Nguyễn Thị Hoa"}], source="demo")
+    outbox = Outbox(own.db_path)
+    assert daily_digests(store, outbox, now) >= 1
+    assert outbox.counts().get("pending", 0) >= 1
