@@ -16,11 +16,15 @@ What is measured, on this machine, everything on 127.0.0.1:
   ``POST /webhooks/rest/webhook``; default in-memory tracker store) with ``rasa run actions --actions actions``
   on another port, same model, same messages. Latency = request to response.
 
-For each: (a) p50/p95 at an open-loop offered load (``--rate`` messages/s, Poisson arrivals, from
-``--users`` users in turn, so a user's messages are ``users/rate`` seconds apart on average), and (b) the
-offered rate stepped up (``--step-duration`` seconds a step) until p95 passes ``--p95-limit`` or fewer
-than 99 % of messages are answered: the highest step that held is the sustained throughput, the
-delivered rate of the step that broke is the saturation throughput. Messages: the held-out
+For each, after a warm-up (every question once, from other users, at ``--warmup-rate``): (a) p50/p95
+at an open-loop offered load (``--rate`` messages/s, Poisson arrivals, from ``--users`` users in turn, so
+a user's messages are ``users/rate`` seconds apart on average), and (b) the offered rate stepped up
+(``--step-duration`` seconds a step) until p95 passes ``--p95-limit`` or fewer than 99 % of messages are
+answered: the highest step that held is the sustained throughput, the delivered rate of the step that
+broke is the saturation throughput. A reply later than 20 s after the last send is not counted; before
+the next phase the server may finish what it was sent. CPU: user+system seconds of the server's
+processes (and of this process, the load generator and Telegram stand-in) per answered message during
+(a); ``cpu_bound_capacity_estimate`` = cores / that, the rate the machine could carry if nothing else ran. Messages: the held-out
 questions of ``bench/data`` (real Vietnamese wording, with and without diacritics), drawn with a fixed
 seed, so every target gets the same sequence. The machine is shared (other sessions may run tests):
 the load average before each phase is in the results; compare ratios within one run.

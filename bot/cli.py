@@ -59,7 +59,25 @@ async def _chat(settings: Settings, user: str) -> int:
             print(f"   {i}) {button['title']}")
 
 
-async def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
+async def _notifications(settings: Settings, stop: asyncio.Event) -> None:
+    """The deployment's notification jobs and sender (bot/scheduler.py) beside the chat, until ``stop``.
+
+    Only one process of a deployment runs them (a file lock); another ``serve`` or ``motcua scheduler``
+    waits as a standby. A failure here is logged and never stops the chat.
+    """
+    from bot.scheduler import SchedulerConfig, run_scheduler
+    from bot.sender import SenderConfig, channel_senders
+    from bot.store import open_store
+
+    try:
+        sender_config = SenderConfig.from_settings(settings)
+        async with channel_senders(settings, open_store(str(settings.db_path)), sender_config) as senders:
+            await run_scheduler(SchedulerConfig.from_settings(settings), senders, stop, sender_config=sender_config)
+    except Exception as error:  # noqa: BLE001 - the chat keeps serving; the operator sees why in the log
+        print(f"Lịch gửi thông báo không chạy được: {error!r}", file=sys.stderr, flush=True)
+
+
+async def _serve(settings: Settings, host: str, port: int, workers: int = 1, scheduler: bool = True) -> int:
     from bot.channels import webchat
 
     if workers > 1:  # one process per core, each conversation pinned to one of them (bot/workers.py)
@@ -96,9 +114,14 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> 
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     print(f"Web chat: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    stop = asyncio.Event()
+    notices = asyncio.ensure_future(_notifications(settings, stop)) if scheduler else None
     try:
         await asyncio.Event().wait()
     finally:
+        if notices is not None:
+            stop.set()
+            await asyncio.gather(notices, return_exceptions=True)
         await telegram.stop_telegram(bot)
         await webchat.stop(runner)
         if workers > 1:
@@ -138,6 +161,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_serve = sub.add_parser("serve", help="serve the web chat (the embedded default) on http://HOST:PORT/")
     p_serve.add_argument("--host", default=None)
     p_serve.add_argument("--port", type=int, default=None)
+    p_serve.add_argument("--no-scheduler", dest="scheduler", action="store_false",
+                         help="do not run the notification jobs here (run `motcua scheduler` elsewhere)")
     p_serve.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                          help="assistant processes, one per core by default; 1 = answer in this process")
     p_train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
@@ -198,7 +223,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return asyncio.run(_ask(settings, args.text, args.user, args.as_of, sys.stdout))
     if args.command == "serve":
         try:
-            return asyncio.run(_serve(settings, args.host or settings.web_host, args.port or settings.web_port, args.workers))
+            return asyncio.run(_serve(settings, args.host or settings.web_host, args.port or settings.web_port, args.workers,
+                                      args.scheduler))
         except KeyboardInterrupt:
             return 0
     return asyncio.run(_chat(settings, args.user or f"chat-{uuid.uuid4().hex[:8]}"))
