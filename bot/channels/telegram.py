@@ -23,12 +23,14 @@ recorded with ``store.users.seen("telegram", chat_id, name)``. Rendering and the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Dict, Mapping, Optional
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -172,6 +174,18 @@ class _Deps:
     assistant: Any
     store: Any
     payloads: ButtonPayloads
+    chat_locks: Dict[int, asyncio.Lock] = field(default_factory=dict)
+
+    @contextlib.asynccontextmanager
+    async def one_at_a_time(self, chat_id: int) -> AsyncIterator[None]:
+        """One message of a chat at a time, in arrival order: updates run concurrently (``concurrent_updates``)."""
+        lock = self.chat_locks.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self.chat_locks.get(chat_id) is lock:
+                del self.chat_locks[chat_id]
 
 
 def _deps(context: ContextTypes.DEFAULT_TYPE) -> _Deps:
@@ -228,17 +242,18 @@ async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str
     from bot.assistant import Reply
 
     deps, chat_id = _deps(context), update.effective_chat.id
-    try:
-        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-    except TelegramError:
-        pass  # only a courtesy
-    try:
-        replies = await deps.assistant.handle(conversation_id("telegram", str(chat_id)), text)
-    except Exception:
-        log.exception("telegram: the assistant failed on a message in chat %s", chat_id)
-        replies = [Reply(ERROR_TEXT)]
-    for reply in replies:
-        await send_reply(context.bot, chat_id, reply, deps.payloads)
+    async with deps.one_at_a_time(chat_id):  # the first await: tasks reach it in the order updates arrived
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError:
+            pass  # only a courtesy
+        try:
+            replies = await deps.assistant.handle(conversation_id("telegram", str(chat_id)), text)
+        except Exception:
+            log.exception("telegram: the assistant failed on a message in chat %s", chat_id)
+            replies = [Reply(ERROR_TEXT)]
+        for reply in replies:
+            await send_reply(context.bot, chat_id, reply, deps.payloads)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
