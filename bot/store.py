@@ -106,15 +106,6 @@ class Store:
 
     # dossiers ----------------------------------------------------------------------------
     # (schema, history, overdue scans and the rest live in bot/dossiers.py: ``self.dossiers``)
-    def upsert_dossiers(self, rows: List[Dict[str, Any]], source: str = "demo") -> int:
-        """Insert or update dossiers by code (see :meth:`bot.dossiers.Dossiers.upsert`); returns the row count."""
-        self.dossiers.upsert(rows, source)
-        return len(rows)
-
-    def dossier(self, code: str) -> Optional[Dict[str, Any]]:
-        """The dossier with ``code`` (compared case-insensitively), or None."""
-        return self.dossiers.get(code)
-
     # things for officials to review ------------------------------------------------------
     def record(self, table: str, user_id: str, text: str, intent: str = "", confidence: float = 0.0) -> None:
         """Log a message for review: ``unknown_messages``, ``feedback`` or ``handoff_requests``."""

@@ -41,19 +41,19 @@ def test_utf8_csv_loads_good_rows_and_reports_bad_ones_by_row_number(store):
     report = import_file(store, SAMPLES / "ho_so_mau_utf8.csv")
     assert (report.encoding, report.rows, report.counts.inserted) == ("utf-8-sig", 10, 7)
     assert report.errors == BAD_ROWS
-    lan = store.dossier("000.00.12.H49-261102-0101")
+    lan = store.dossiers.get("000.00.12.H49-261102-0101")
     assert (lan["applicant_name"], lan["status"], lan["procedure_id"]) == ("Nguyễn Thị Lan", "returned", "dang-ky-khai-sinh")
     assert (lan["received_at"], lan["finished_at"]) == ("2026-11-02T08:05:00+07:00", "2026-11-02T10:30:00+07:00")
     assert lan["source"] == "import:ho_so_mau_utf8.csv" and lan["submission_channel"] == "in_person"
-    bao = store.dossier("000.00.12.H49-261102-0102")
+    bao = store.dossiers.get("000.00.12.H49-261102-0102")
     assert bao["status"] == "additions_requested" and bao["additions_note"].startswith("Bản sao hợp đồng thuê nhà")
     # no "Ngày hẹn trả": 7 working days of đăng ký thường trú from Monday 02/11/2026 09:40
     assert bao["due_at"] == "2026-11-11T17:00:00+07:00" and bao["submission_channel"] == "online"
-    khoa = store.dossier("000.00.12.H49-261103-0104")
+    khoa = store.dossiers.get("000.00.12.H49-261103-0104")
     assert khoa["due_at"] == "2026-11-04T17:00:00+07:00"  # a day alone: the end of office hours
-    statuses = {store.dossier(f"000.00.12.H49-2611{d}")["status"] for d in ("03-0103", "04-0105", "04-0106", "05-0107")}
+    statuses = {store.dossiers.get(f"000.00.12.H49-2611{d}")["status"] for d in ("03-0103", "04-0105", "04-0106", "05-0107")}
     assert statuses == {"in_progress", "financial_obligation", "withdrawn", "received"}
-    assert store.dossier("000.00.12.H49-261105-0109") is None
+    assert store.dossiers.get("000.00.12.H49-261105-0109") is None
 
 
 def test_importing_the_same_file_again_changes_nothing(store):
@@ -67,17 +67,17 @@ def test_importing_the_same_file_again_changes_nothing(store):
 def test_windows_1258_export_reads_with_its_vietnamese_letters(store):
     report = import_file(store, SAMPLES / "ho_so_mau_windows1258.csv")
     assert (report.encoding, report.counts.inserted, report.errors) == ("windows-1258", 4, [])
-    assert store.dossier("000.00.12.H49-261102-0101")["applicant_name"] == "Nguyễn Thị Lan"
-    assert store.dossier("000.00.12.H49-261103-0103")["procedure_name"] == "Cấp Giấy xác nhận tình trạng hôn nhân"
+    assert store.dossiers.get("000.00.12.H49-261102-0101")["applicant_name"] == "Nguyễn Thị Lan"
+    assert store.dossiers.get("000.00.12.H49-261103-0103")["procedure_name"] == "Cấp Giấy xác nhận tình trạng hôn nhân"
 
 
 def test_xlsx_with_excel_dates_text_dates_and_a_phone_typed_as_a_number(store):
     report = import_file(store, SAMPLES / "ho_so_mau.xlsx")
     assert (report.encoding, report.counts.inserted) == ("xlsx", 7)
     assert report.errors == BAD_ROWS  # the row numbers Excel shows
-    assert store.dossier("000.00.12.H49-261102-0101")["received_at"] == "2026-11-02T08:05:00+07:00"  # an Excel date cell
-    assert store.dossier("000.00.12.H49-261102-0102")["received_at"] == "2026-11-02T09:40:00+07:00"  # a text cell
-    assert store.dossier("000.00.12.H49-261103-0103")["applicant_phone"] == "1200000103"  # still ends in the same 4 digits
+    assert store.dossiers.get("000.00.12.H49-261102-0101")["received_at"] == "2026-11-02T08:05:00+07:00"  # an Excel date cell
+    assert store.dossiers.get("000.00.12.H49-261102-0102")["received_at"] == "2026-11-02T09:40:00+07:00"  # a text cell
+    assert store.dossiers.get("000.00.12.H49-261103-0103")["applicant_phone"] == "1200000103"  # still ends in the same 4 digits
 
 
 def test_a_file_without_the_header_row_is_refused_with_advice(store, tmp_path):
@@ -92,8 +92,8 @@ def test_semicolons_and_plain_status_keys_work_too(store, tmp_path):
     path.write_text("Mã hồ sơ;Trạng thái;Ngày hẹn trả\nX-2026-000111;in_progress;30/11/2026 10:00\nX-2026-000112;Chờ bổ sung;\n", encoding="utf-8")
     report = import_file(store, path)
     assert report.counts.inserted == 2 and report.errors == []
-    assert store.dossier("X-2026-000111")["due_at"] == "2026-11-30T10:00:00+07:00"
-    assert store.dossier("X-2026-000112")["status"] == "additions_requested"
+    assert store.dossiers.get("X-2026-000111")["due_at"] == "2026-11-30T10:00:00+07:00"
+    assert store.dossiers.get("X-2026-000112")["status"] == "additions_requested"
 
 
 def test_motcua_import_prints_the_bad_rows(store, monkeypatch, capsys):

@@ -91,7 +91,7 @@ def test_a_status_change_is_recorded_once_and_other_fields_are_kept(store):
     store.dossiers.upsert([{"code": "TEST-000000002", "status": "received", "applicant_phone": "0120 000 0002"}], "demo")
     counts = store.dossiers.upsert([{"code": "TEST-000000002", "status": "in_progress", "handler": "Cán bộ B"}], "platform")
     assert counts.status_changes == 1
-    row = store.dossier("test-000000002")  # codes are found whatever their case
+    row = store.dossiers.get("test-000000002")  # codes are found whatever their case
     assert (row["status"], row["handler"], row["applicant_phone"], row["source"]) == ("in_progress", "Cán bộ B", "0120 000 0002", "platform")
     assert [h["status"] for h in store.dossiers.history("TEST-000000002")] == ["received", "in_progress"]
     cursor = store.dossiers.history("TEST-000000002")[0]["id"]
@@ -107,10 +107,10 @@ def test_due_date_comes_from_the_catalogue_and_the_working_day_calendar(store):
         # a due day without a time means the end of office hours that day
         {"code": "TEST-000000005", "status": "received", "due_at": "2026-11-26"},
     ], "demo")
-    assert store.dossier("TEST-000000003")["due_at"] == "2026-11-30T17:00:00+07:00"
-    khai_sinh = store.dossier("TEST-000000004")
+    assert store.dossiers.get("TEST-000000003")["due_at"] == "2026-11-30T17:00:00+07:00"
+    khai_sinh = store.dossiers.get("TEST-000000004")
     assert khai_sinh["due_at"] == "2026-11-23T17:00:00+07:00" and khai_sinh["procedure_id"] == "dang-ky-khai-sinh"
-    assert store.dossier("TEST-000000005")["due_at"] == "2026-11-26T17:00:00+07:00"
+    assert store.dossiers.get("TEST-000000005")["due_at"] == "2026-11-26T17:00:00+07:00"
 
 
 def test_overdue_is_derived_from_open_status_and_due_time(store):
@@ -122,7 +122,7 @@ def test_overdue_is_derived_from_open_status_and_due_time(store):
     now = vn(2026, 11, 24)
     overdue = [r["code"] for r in store.dossiers.overdue(now)]
     assert "TEST-000000006" in overdue and "TEST-000000007" not in overdue and "TEST-000000008" not in overdue
-    assert overdue == sorted(overdue, key=lambda c: store.dossier(c)["due_at"])  # longest overdue first
+    assert overdue == sorted(overdue, key=lambda c: store.dossiers.get(c)["due_at"])  # longest overdue first
     assert store.dossiers.overdue_count(now) == len(overdue)
     assert [r["code"] for r in store.dossiers.due_between(now, vn(2026, 11, 26))] == ["TEST-000000008"]
     store.dossiers.upsert([{"code": "TEST-000000006", "status": "done"}], "platform")
@@ -145,9 +145,9 @@ def test_a_database_from_before_keeps_its_dossiers_and_gets_the_new_columns(tmp_
                      "received_at text, due_at text, finished_at text, note text)")
         conn.execute("insert into dossiers values ('OLD-000000001', null, 'Cũ', 'received', null, null, null, 'ghi chú')")
     store = Store(path)
-    assert store.dossier("OLD-000000001")["applicant_name"] == "Cũ"
+    assert store.dossiers.get("OLD-000000001")["applicant_name"] == "Cũ"
     store.dossiers.upsert([{"code": "OLD-000000001", "status": "done", "applicant_phone": "0120 000 0001"}], "demo")
-    assert store.dossier("OLD-000000001")["applicant_phone"] == "0120 000 0001"
+    assert store.dossiers.get("OLD-000000001")["applicant_phone"] == "0120 000 0001"
 
 
 # -- the citizen's lookup -----------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_full_pull_pages_through_everything_and_a_second_run_changes_nothing(sto
         again = sync(store, config(api))
     assert (again.inserted, again.updated, again.unchanged, again.status_changes) == (0, 0, 251, 0)
     assert store.dossiers.count() == 251 and history_count(store) == 251
-    row = store.dossier("000.00.12.H49-261102-0999")
+    row = store.dossiers.get("000.00.12.H49-261102-0999")
     assert row["status"] == "additions_requested" and row["additions_note"] == "Bản sao giấy khai sinh"
     assert row["procedure_id"] == "xac-nhan-tinh-trang-hon-nhan"  # the national code maps to the catalogue
     assert row["received_at"] == "2026-11-02T09:00:00+07:00" and row["source"] == "platform"
@@ -136,7 +136,7 @@ def test_incremental_pull_reads_only_what_changed(store, tmp_path):
         report = sync(store, config(api, mapping))
         assert api.data_requests()[0]["modifiedFrom"] == "02/11/2026 10:00:00"  # the newest time seen before
     assert (report.fetched, report.updated, report.status_changes) == (3, 3, 3)
-    assert [store.dossier(c)["status"] for c in changed] == ["done"] * 3
+    assert [store.dossiers.get(c)["status"] for c in changed] == ["done"] * 3
     new_history = [h for h in store.dossiers.history_since(120)]
     assert [h["code"] for h in new_history] == changed and {h["status"] for h in new_history} == {"done"}
 
@@ -155,7 +155,7 @@ def test_a_dossier_changed_during_the_run_is_not_skipped(store, tmp_path):
         api.before_answer = change_an_early_one
         report = sync(store, config(api, mapping))
     assert store.dossiers.count() == 30
-    assert store.dossier(first)["status"] == "returned"  # read again at the end of the list
+    assert store.dossiers.get(first)["status"] == "returned"  # read again at the end of the list
     assert report.fetched == 31
 
 

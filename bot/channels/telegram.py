@@ -286,7 +286,7 @@ async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not looks_like_code(code):
         await _answer(update, context, BAD_CODE_TEXT.format(reason=explain_invalid(code)))
         return
-    dossier = deps.store.dossier(code)
+    dossier = deps.store.dossiers.get(code)
     if dossier is None:
         await _answer(update, context, NO_DOSSIER_TEXT.format(code=code))
         return
