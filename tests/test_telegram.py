@@ -287,6 +287,53 @@ async def test_photo_attachment_goes_out_with_send_photo(api, channel):
     assert [(p.filename, p.content, p.caption) for p in api.sent_photos(chat)] == [("bieu-do.png", png, "Biểu đồ")]
 
 
+class ScriptedAssistant:
+    """An assistant whose answers take as long as the test says: "chậm" (slow) takes ``slow`` seconds."""
+
+    def __init__(self, slow: float) -> None:
+        self.slow = slow
+
+    async def handle(self, conversation_id: str, text: str, metadata=None) -> list:
+        await asyncio.sleep(self.slow if text.startswith("chậm") else 0.0)
+        return [Reply(f"Trả lời: {text}")]
+
+
+async def test_two_quick_messages_of_one_chat_are_answered_in_order(store):
+    """The first question's answer takes longer than the second's: the chat still sees them in order,
+    while another chat's question is not held up by the slow one."""
+    chat, other = new_chat(), new_chat()
+    async with TelegramStandIn() as api:
+        handle = await start_telegram(ScriptedAssistant(slow=0.5), store, config_for(api))
+        try:
+            api.push_message(chat, "chậm: khai sinh cần gì")
+            api.push_message(chat, "nhanh: lệ phí bao nhiêu")
+            api.push_message(other, "nhanh: giờ làm việc")
+            await api.wait_for_messages(other, 1)
+            assert api.sent_messages(chat) == []  # the other chat was answered while this one's first was pending
+            await api.wait_for_messages(chat, 2)
+        finally:
+            await stop_telegram(handle)
+    assert api.sent_texts(chat) == ["Trả lời: chậm: khai sinh cần gì", "Trả lời: nhanh: lệ phí bao nhiêu"]
+
+
+async def test_typing_shows_only_when_an_answer_is_slow(store):
+    chat = new_chat()
+    async with TelegramStandIn() as api:
+        handle = await start_telegram(ScriptedAssistant(slow=0.6), store, config_for(api, typing_after=0.2))
+        try:
+            api.push_message(chat, "nhanh: lệ phí bao nhiêu")
+            await api.wait_for_messages(chat, 1)
+            await asyncio.sleep(0.3)  # longer than typing_after: a cancelled indicator would have been sent by now
+            assert api.calls_to("sendChatAction") == []
+            api.push_message(chat, "chậm: khai sinh cần gì")
+            await api.wait_for_messages(chat, 2)
+        finally:
+            await stop_telegram(handle)
+    methods = [c.method.lower() for c in api.calls if c.method.lower() in ("sendchataction", "sendmessage")]
+    assert methods == ["sendmessage", "sendchataction", "sendmessage"]
+    assert api.calls_to("sendChatAction")[0].params["action"] == "typing"
+
+
 async def test_sender_maps_telegram_failures_for_the_outbox(api):
     async with build_bot(config_for(api, read_timeout=0.5)) as bot:
         sender = TelegramSender(bot)

@@ -123,7 +123,8 @@ class TelegramConfig:
     media_write_timeout: float = 30.0
     pool_timeout: float = 5.0
     poll_timeout: int = 10  # seconds a getUpdates long poll waits for news
-    concurrent_updates: int = 8  # Rasa's lock store keeps one conversation's messages in order
+    concurrent_updates: int = 8  # other chats go on while one waits; one chat's messages keep their order (_Deps)
+    typing_after: float = 1.0  # seconds an answer may take before the chat shows "typing…" (most take < 0.2 s)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Optional["TelegramConfig"]:
@@ -174,6 +175,7 @@ class _Deps:
     assistant: Any
     store: Any
     payloads: ButtonPayloads
+    typing_after: float = 1.0
     chat_locks: Dict[int, asyncio.Lock] = field(default_factory=dict)
 
     @contextlib.asynccontextmanager
@@ -237,21 +239,30 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
     await send_reply(context.bot, update.effective_chat.id, Reply(text, list(buttons or [])), _deps(context).payloads)
 
 
+async def _typing_if_slow(bot: Any, chat_id: int, after: float) -> None:
+    """Show "typing…" in the chat once the answer has taken ``after`` seconds (a quick answer needs no sign,
+    and skipping it spares a Bot API call per message)."""
+    await asyncio.sleep(after)
+    try:
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramError:
+        pass  # only a courtesy
+
+
 async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """Pass ``text`` to the assistant as the chat's message and send back its replies."""
     from bot.assistant import Reply
 
     deps, chat_id = _deps(context), update.effective_chat.id
     async with deps.one_at_a_time(chat_id):  # the first await: tasks reach it in the order updates arrived
-        try:
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
-        except TelegramError:
-            pass  # only a courtesy
+        typing = asyncio.ensure_future(_typing_if_slow(context.bot, chat_id, deps.typing_after))
         try:
             replies = await deps.assistant.handle(conversation_id("telegram", str(chat_id)), text)
         except Exception:
             log.exception("telegram: the assistant failed on a message in chat %s", chat_id)
             replies = [Reply(ERROR_TEXT)]
+        finally:
+            typing.cancel()
         for reply in replies:
             await send_reply(context.bot, chat_id, reply, deps.payloads)
 
@@ -392,7 +403,7 @@ async def start_telegram(assistant: Any, store: Any, config: TelegramConfig, web
         raise TelegramConfigError("Chế độ webhook cần ứng dụng web (web chat) để gắn đường dẫn /telegram/webhook.")
     application = build_application(config)
     payloads = ButtonPayloads(store.db)
-    application.bot_data["motcua"] = _Deps(assistant, store, payloads)
+    application.bot_data["motcua"] = _Deps(assistant, store, payloads, config.typing_after)
     add_handlers(application)
     if config.mode == "webhook":
         attach_webhook(web_app, application, config.secret)
