@@ -38,7 +38,6 @@ Times used for scheduling (``next_attempt_at``, ``claimed_until``, ``send_at``, 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 import time
@@ -46,6 +45,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Union
+
+from bot.timestamps import utc_iso
 
 STATES = ("pending", "sending", "delivered", "failed")
 MAX_TEXT = 4000  # one Telegram message holds 4,096 characters (https://core.telegram.org/bots/api#sendmessage)
@@ -106,11 +107,6 @@ def claimable(prefix: str = "") -> str:
     """SQL: pending and due, or claimed by a sender whose lease ran out (it died or hung)."""
     p = prefix
     return f"(({p}state = 'pending' and {p}next_attempt_at <= :now) or ({p}state = 'sending' and {p}claimed_until < :now))"
-
-
-def _iso(moment: float) -> str:
-    """Unix seconds as ISO UTC text."""
-    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -186,7 +182,7 @@ class Outbox:
             "insert or ignore into outbox (recipient_id, event, kind, text, buttons, account_id, channel, address,"
             " next_attempt_at, created_at, tried) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [recipient_id, event, event.split(":", 1)[0], text, json.dumps(buttons or [], ensure_ascii=False),
-             recipient_id, account["channel"], account["channel_user_id"], max(now, not_before or now), _iso(now),
+             recipient_id, account["channel"], account["channel_user_id"], max(now, not_before or now), utc_iso(now),
              json.dumps([recipient_id])],
         )
         return cursor.rowcount == 1
@@ -313,7 +309,7 @@ class Outbox:
         """Record that the platform accepted the notice (False when this attempt had lost its lease)."""
         return self._finish(claimed, "delivered", None,
                             "update outbox set state = 'delivered', delivered_at = :at, last_error = null,"
-                            " claimed_until = null", {"at": _iso(self.clock())})
+                            " claimed_until = null", {"at": utc_iso(self.clock())})
 
     def retry_at(self, claimed: Claimed, at: float, error: str, *, outcome: str = "retry") -> bool:
         """Put the notice back to ``pending`` until ``at`` (a 429, a 5xx, a time-out)."""

@@ -13,11 +13,8 @@ import sqlite_utils
 
 from bot.catalogue import Procedure, parse_procedure
 from bot.dossiers import Dossiers
+from bot.timestamps import utc_iso
 from bot.users import Users
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _jsonable(value: Any) -> Any:
@@ -112,7 +109,7 @@ class Store:
         if table not in ("unknown_messages", "feedback", "handoff_requests"):
             raise ValueError(f"unknown review table {table!r}")
         self.db[table].insert(
-            {"at": _now(), "user_id": user_id, "text": text[:10000], "intent": intent, "confidence": confidence}
+            {"at": utc_iso(), "user_id": user_id, "text": text[:10000], "intent": intent, "confidence": confidence}
         )
 
     def count(self, table: str) -> int:
@@ -122,7 +119,7 @@ class Store:
     def subscribe(self, user_id: str, topic: str) -> bool:
         """Subscribe ``user_id`` to ``topic``; False when already subscribed."""
         cursor = self.db.execute(
-            "insert or ignore into subscriptions (user_id, topic, at) values (?, ?, ?)", [user_id, topic, _now()]
+            "insert or ignore into subscriptions (user_id, topic, at) values (?, ?, ?)", [user_id, topic, utc_iso()]
         )
         self.db.conn.commit()
         return cursor.rowcount == 1

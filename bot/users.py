@@ -10,18 +10,15 @@ The Rasa conversation id of an account is ``"<channel>:<channel_user_id>"`` (see
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import List, Optional
 
 import sqlite_utils
 
+from bot.timestamps import utc_iso
+
 CHANNELS = ("web", "telegram", "zalo", "cli")
 ROLES = ("citizen", "official", "team")
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,7 @@ class Users:
         """
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
-        cuid, at = str(channel_user_id), at or _now()
+        cuid, at = str(channel_user_id), at or utc_iso()
         with self.db.conn:
             self.db.execute(
                 "insert or ignore into users (channel, channel_user_id, display_name, role, language, consent, created_at)"
@@ -123,7 +120,7 @@ class Users:
     def set_consent(self, user_id: int, consent: bool) -> None:
         """Record the account's consent (or its withdrawal) to receive notifications."""
         with self.db.conn:
-            self.db.execute("update users set consent = ?, consent_at = ? where id = ?", [int(consent), _now(), user_id])
+            self.db.execute("update users set consent = ?, consent_at = ? where id = ?", [int(consent), utc_iso(), user_id])
 
     def set_role(self, user_id: int, role: str, department: Optional[str] = None) -> None:
         """Make the account an official (of ``department``), a team member, or a citizen."""

@@ -46,7 +46,6 @@ refused without spending the token).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -58,6 +57,7 @@ import httpx
 import sqlite_utils
 
 from bot.channels.base import DeliveryError
+from bot.timestamps import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,6 @@ NO_TOKEN = "Chưa có access token Zalo: đặt MOTCUA_ZALO_ACCESS_TOKEN và MOT
 def _fingerprint(value: str) -> str:
     """A short hash of a secret, to notice that the settings changed without storing the secret twice."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
-
-
-def _iso(at: float) -> str:
-    """Epoch seconds as an ISO time (UTC), for people reading the table."""
-    return dt.datetime.fromtimestamp(at, dt.timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -121,7 +116,7 @@ class TokenStore:
             self.db.execute(
                 "insert or replace into zalo_tokens (app_id, access_token, refresh_token, expires_at, state, claimed_at,"
                 " seed, refused_with, note, updated_at) values (?, ?, ?, null, 'valid', null, ?, null, 'from settings', ?)",
-                [self.app_id, access_token, refresh_token, seed, _iso(now)],
+                [self.app_id, access_token, refresh_token, seed, utc_iso(now)],
             )
 
     def claim(self, refresh_token: str, now: float, lease: float) -> bool:
@@ -131,7 +126,7 @@ class TokenStore:
                 "update zalo_tokens set state = 'refreshing', claimed_at = ?, updated_at = ?"
                 " where app_id = ? and refresh_token = ?"
                 " and (state = 'valid' or (state = 'refreshing' and coalesce(claimed_at, 0) < ?))",
-                [now, _iso(now), self.app_id, refresh_token, now - lease],
+                [now, utc_iso(now), self.app_id, refresh_token, now - lease],
             )
         return cursor.rowcount == 1
 
@@ -142,7 +137,7 @@ class TokenStore:
                 "update zalo_tokens set access_token = ?, refresh_token = ?, expires_at = ?, state = 'valid',"
                 " claimed_at = null, refused_with = null, note = 'refreshed', updated_at = ?"
                 " where app_id = ? and refresh_token = ?",
-                [access_token, refresh_token, expires_at, _iso(now), self.app_id, old_refresh_token],
+                [access_token, refresh_token, expires_at, utc_iso(now), self.app_id, old_refresh_token],
             )
         return cursor.rowcount == 1
 
@@ -152,7 +147,7 @@ class TokenStore:
             self.db.execute(
                 "update zalo_tokens set state = 'reauth', claimed_at = null, refused_with = ?, note = ?, updated_at = ?"
                 " where app_id = ? and refresh_token = ?",
-                [secret_fp, note[:500], _iso(now), self.app_id, refresh_token],
+                [secret_fp, note[:500], utc_iso(now), self.app_id, refresh_token],
             )
 
     def reopen(self, now: float) -> None:
@@ -161,7 +156,7 @@ class TokenStore:
             self.db.execute(
                 "update zalo_tokens set state = 'valid', refused_with = null, note = 'app secret changed', updated_at = ?"
                 " where app_id = ? and state = 'reauth'",
-                [_iso(now), self.app_id],
+                [utc_iso(now), self.app_id],
             )
 
 
