@@ -101,20 +101,17 @@ class Users:
         """
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
-        cuid, at = str(channel_user_id), at or utc_iso()
+        cuid, at, name = str(channel_user_id), at or utc_iso(), (display_name or "")[:200]
         with self.db.conn:
             self.db.execute(
-                "insert or ignore into users (channel, channel_user_id, display_name, role, language, consent, created_at)"
-                " values (?, ?, ?, 'citizen', 'vi', 0, ?)",
-                [channel, cuid, (display_name or "")[:200], at],
+                "insert into users (channel, channel_user_id, display_name, role, language, consent, created_at,"
+                " last_message_at) values (?, ?, ?, 'citizen', 'vi', 0, ?, ?)"
+                " on conflict (channel, channel_user_id) do update set last_message_at = excluded.last_message_at,"
+                " display_name = coalesce(nullif(excluded.display_name, ''), users.display_name)",
+                [channel, cuid, name, at, at],
             )
             self.db.execute("update users set person_id = id where person_id is null and channel = ? and channel_user_id = ?",
-                            [channel, cuid])
-            self.db.execute(
-                "update users set last_message_at = ?, display_name = coalesce(nullif(?, ''), display_name)"
-                " where channel = ? and channel_user_id = ?",
-                [at, (display_name or "")[:200], channel, cuid],
-            )
+                            [channel, cuid])  # first contact: a person of its own
         return self.find(channel, cuid)
 
     def set_consent(self, user_id: int, consent: bool) -> None:

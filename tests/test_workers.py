@@ -17,7 +17,8 @@ from contextlib import closing
 
 import pytest
 
-from bot.workers import ERR_WORKER, WorkerPool, worker_index
+from bot.assistant import sqlite_tracker_store
+from bot.workers import ERR_WORKER, WorkerPool, pinned_tracker_store_class, worker_index
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -48,6 +49,43 @@ def test_pinning_is_stable_and_spreads_conversations():
     assert [worker_index(i, 2) for i in ids] == [worker_index(i, 2) for i in ids]
     assert worker_index("telegram:42", 2) == 1 and worker_index("telegram:1", 2) == 0  # CRC-32, not salted hash()
     assert 400 < sum(worker_index(i, 2) for i in ids) < 600
+
+
+async def test_the_workers_tracker_store_writes_the_rows_rasas_own_store_writes(tmp_path):
+    """A conversation saved turn by turn through the workers' store and through Rasa's SQLTrackerStore
+    leaves the same rows, and a restarted worker (a new store) reads the same conversation back."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load("domain.yml")
+    events = [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("lệ phí khai sinh", {"name": "ask_fee", "confidence": 0.93}),
+        SlotSet("procedure", "dang-ky-khai-sinh"), ActionExecuted("action_answer"), BotUttered("Lệ phí: miễn."),
+        ActionExecuted("action_listen"), UserUttered("cảm ơn", {"name": "thanks", "confidence": 0.99}),
+    ]
+    stores = {name: sqlite_tracker_store(cls, tmp_path / f"{name}.db")
+              for name, cls in (("workers", pinned_tracker_store_class()), ("rasa", SQLTrackerStore))}
+    for store in stores.values():
+        store.domain = domain
+        for turn in (events[:4], events[4:8], events[8:]):  # as Rasa's processor does: fetch, update, save
+            tracker = await store.retrieve("telegram:7") or DialogueStateTracker("telegram:7", domain.slots)
+            for event in turn:
+                tracker.update(event)
+            await store.save(tracker)
+
+    def rows(name: str) -> list:
+        with closing(sqlite3.connect(tmp_path / f"{name}.db")) as db:
+            return db.execute("select sender_id, type_name, timestamp, intent_name, action_name, data from events order by id").fetchall()
+
+    assert rows("workers") == rows("rasa") and len(rows("rasa")) == len(events)
+    restarted = sqlite_tracker_store(pinned_tracker_store_class(), tmp_path / "workers.db")
+    restarted.domain = domain
+    back = await restarted.retrieve("telegram:7")
+    assert [e.as_dict() for e in back.events] == [e.as_dict() for e in events[1:]]  # the latest session
+    assert back.get_slot("procedure") == "dang-ky-khai-sinh" and back.latest_message.text == "cảm ơn"
 
 
 async def test_a_conversation_keeps_its_context_through_the_pool(pool):

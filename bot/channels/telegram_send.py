@@ -64,13 +64,19 @@ class ButtonPayloads:
 
     TABLE = "telegram_buttons"
 
+    KNOWN_LIMIT = 10_000  # payloads whose row is known to exist, kept in memory (rows are never deleted)
+
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self._known: Dict[str, str] = {}  # payload -> id, for payloads already stored
         with db.conn:
             db.execute(f"create table if not exists {self.TABLE} (id text primary key, payload text not null, created_at text)")
 
     def key(self, payload: str) -> str:
         """The short id of ``payload`` (stored on first use; the same payload always gets the same id)."""
+        known = self._known.get(payload)
+        if known is not None:
+            return known
         digest = base64.urlsafe_b64encode(hashlib.sha256(payload.encode("utf-8")).digest()).decode("ascii")
         for length in (16, 24, 43):
             key = digest[:length]
@@ -78,6 +84,9 @@ class ButtonPayloads:
                 self.db.execute(f"insert or ignore into {self.TABLE} (id, payload, created_at) values (?, ?, ?)",
                                 [key, payload, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
             if self.payload(key) == payload:
+                if len(self._known) >= self.KNOWN_LIMIT:
+                    self._known.clear()
+                self._known[payload] = key
                 return key
         raise RuntimeError("button payload id collision")  # 2**-258: not in this universe
 

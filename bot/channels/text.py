@@ -17,6 +17,10 @@ def utf16_len(text: str) -> int:
 
 def _fit(text: str, limit: int) -> int:
     """How many characters of ``text`` fit in ``limit`` UTF-16 units."""
+    if utf16_len(text) <= limit:
+        return len(text)
+    if utf16_len(text[:limit]) == limit:  # no character outside the BMP among the first ``limit``
+        return limit
     used = 0
     for index, char in enumerate(text):
         used += 2 if ord(char) > 0xFFFF else 1
