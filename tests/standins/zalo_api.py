@@ -286,7 +286,8 @@ class ZaloStandIn:
         return await http.post(url, content=body, headers=headers)
 
     # handlers ---------------------------------------------------------------------------
-    async def _fault(self, endpoint: str) -> Optional[web.Response]:
+    async def _fault(self, endpoint: str, call: Call) -> Optional[web.Response]:
+        """The next fault queued for ``endpoint`` (recorded on ``call``), or None; a slow fault only waits."""
         index = next((i for i, f in enumerate(self._faults) if f.endpoint == endpoint), None)
         if index is None:
             return None
@@ -295,8 +296,19 @@ class ZaloStandIn:
             await asyncio.sleep(fault.delay)
             return None
         if fault.kind == "http500":
-            return web.Response(status=500, text="<html><body>500 Internal Server Error</body></html>", content_type="text/html")
-        return self._json({"error": fault.code, "message": "Send message failed" if fault.code == -200 else "Injected error"})
+            answer = web.Response(status=500, text="<html><body>500 Internal Server Error</body></html>", content_type="text/html")
+        else:
+            answer = self._json({"error": fault.code, "message": "Send message failed" if fault.code == -200 else "Injected error"})
+        call.status, call.response = answer.status, answer.text
+        return answer
+
+    async def _refused(self, request: web.Request, call: Call) -> Optional[web.Response]:
+        """What an API call gets instead of its answer: an injected fault, or the error of a bad access token."""
+        fault = await self._fault("api", call)
+        if fault is not None:
+            return fault
+        error = self._token_error(request)
+        return self._answer(call, error) if error else None
 
     @staticmethod
     def _json(body: Dict[str, Any], status: int = 200) -> web.Response:
@@ -324,13 +336,9 @@ class ZaloStandIn:
         except ValueError:
             body = None
         call = self._record(request, json=body)
-        fault = await self._fault("api")
-        if fault is not None:
-            call.status, call.response = fault.status, fault.text
-            return fault
-        error = self._token_error(request)
-        if error:
-            return self._answer(call, error)
+        refused = await self._refused(request, call)
+        if refused is not None:
+            return refused
         problem = self._check_message(body)
         if problem:
             return self._answer(call, {"error": problem[0], "message": problem[1]})
@@ -404,13 +412,9 @@ class ZaloStandIn:
         except (ValueError, AssertionError, KeyError):
             pass
         call.files = uploads
-        fault = await self._fault("api")
-        if fault is not None:
-            call.status, call.response = fault.status, fault.text
-            return fault
-        error = self._token_error(request)
-        if error:
-            return self._answer(call, error)
+        refused = await self._refused(request, call)
+        if refused is not None:
+            return refused
         if len(uploads) != 1:
             return self._answer(call, {"error": -201, "message": "file is invalid!"})
         upload = uploads[0]
@@ -428,9 +432,8 @@ class ZaloStandIn:
     async def _oauth(self, request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
         call = self._record(request, form=form)
-        fault = await self._fault("oauth")
+        fault = await self._fault("oauth", call)
         if fault is not None:
-            call.status, call.response = fault.status, fault.text
             return fault
         refresh = form.get("refresh_token", "")
         if form.get("grant_type") == "refresh_token":
