@@ -20,6 +20,7 @@ candidates so the assistant can offer numbered choices.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections import defaultdict
@@ -88,7 +89,7 @@ class _Tokens:
             raw.extend([word.text.lower()] if len(parts) == 1 else [None] * len(parts))
         return cls(tuple(norm), tuple(raw))
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
         return " ".join(self.norm)
 
@@ -195,12 +196,18 @@ class ProcedureIndex:
         return alignment.score
 
     def _match(self, query: _Tokens, phrase: _Phrase, fuzzy: bool) -> float:
-        """The match quality (0-100) of one phrase in the query."""
+        """The match quality (0-100) of one phrase in the query.
+
+        The typo pass (``fuzzy``) runs only after no phrase matched word for word, whole or scattered
+        (:meth:`resolve`), so there the typo score is the only one that can be above 0.
+        """
+        if fuzzy:
+            return self._fuzzy(query.text, phrase.tokens.text) * FUZZY_FACTOR
         if self._whole(query, phrase.tokens):
             return 100.0
         if self._scattered(query, phrase.tokens):
             return 100.0 * SCATTER_FACTOR
-        return self._fuzzy(query.text, phrase.tokens.text) * FUZZY_FACTOR if fuzzy else 0.0
+        return 0.0
 
     def _best(self, query: _Tokens, fuzzy: bool) -> Dict[str, Tuple[float, float, _Phrase]]:
         """Per procedure: (value, quality, phrase) of its best-matching phrase."""
