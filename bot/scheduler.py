@@ -49,6 +49,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.timestamps import utc_iso
+
 log = logging.getLogger(__name__)
 
 JOB_RUNS_SQL = ("create table if not exists job_runs (id integer primary key, job text not null, started_at text not null,"
@@ -181,7 +183,7 @@ def _record(db_path: str, job: str, work: Callable[[Any, Any], int]) -> int:
     from bot.outbox import Outbox
     from bot.store import Store
 
-    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    started = utc_iso()
     store, outbox = Store(Path(db_path)), Outbox(db_path)
     try:
         outbox.conn.execute(JOB_RUNS_SQL)
@@ -190,11 +192,11 @@ def _record(db_path: str, job: str, work: Callable[[Any, Any], int]) -> int:
             result = work(store, outbox)
         except Exception as error:
             outbox.conn.execute("update job_runs set finished_at = ?, error = ? where id = ?",
-                                [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), repr(error), run_id])
+                                [utc_iso(), repr(error), run_id])
             log.exception("scheduler: job %s failed", job)
             raise
         outbox.conn.execute("update job_runs set finished_at = ?, result = ? where id = ?",
-                            [dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), str(result), run_id])
+                            [utc_iso(), str(result), run_id])
         if result:
             _wake_sender(db_path)
         return result

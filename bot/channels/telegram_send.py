@@ -36,6 +36,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 from bot.channels.base import DeliveryError
 from bot.channels.text import shorten
 from bot.channels.text import split_text as text_split
+from bot.timestamps import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class ButtonPayloads:
             key = digest[:length]
             with self.db.conn:
                 self.db.execute(f"insert or ignore into {self.TABLE} (id, payload, created_at) values (?, ?, ?)",
-                                [key, payload, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
+                                [key, payload, utc_iso()])
             if self.payload(key) == payload:
                 if len(self._known) >= self.KNOWN_LIMIT:
                     self._known.clear()

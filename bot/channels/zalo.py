@@ -38,7 +38,6 @@ the way a user message does is not documented: the greeting may be counted as a 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -53,6 +52,7 @@ from aiohttp import web
 from bot.channels.base import DeliveryError
 from bot.channels.http import json_response, read_body
 from bot.channels.zalo_send import ZaloSender
+from bot.timestamps import utc_iso
 from bot.users import conversation_id
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class ZaloEvent:
     @property
     def at(self) -> str:
         """The event time as an ISO string (UTC, seconds), as :mod:`bot.users` stores times."""
-        return dt.datetime.fromtimestamp(self.timestamp_ms / 1000, dt.timezone.utc).isoformat(timespec="seconds")
+        return utc_iso(self.timestamp_ms / 1000)
 
 
 def read_event(body: Dict[str, Any]) -> Optional[ZaloEvent]:
@@ -270,7 +270,7 @@ class ZaloChannel:
         """``users.seen`` for the event's user (the reply window starts at the event); True on first contact."""
         users = self.store.users
         known = users.find("zalo", event.user_id)
-        at = event.at if event.timestamp_ms <= now_ms else dt.datetime.fromtimestamp(now_ms / 1000, dt.timezone.utc).isoformat(timespec="seconds")
+        at = event.at if event.timestamp_ms <= now_ms else utc_iso(now_ms / 1000)
         if known and known.last_message_at and (event.name == "unfollow" or known.last_message_at > at):
             at = known.last_message_at  # an unfollow is not a message; a late retry does not move the window back
         user = users.seen("zalo", event.user_id, None, at=at)

@@ -58,6 +58,7 @@ import sqlite_utils
 from bot.channels.base import DeliveryError, WindowClosed
 from bot.channels.text import split_text as text_split
 from bot.channels.zalo_tokens import TokenManager
+from bot.timestamps import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ class ButtonMemory:
         """Remember ``buttons`` (title → payload) as the latest offer to ``user_id``."""
         if not buttons:
             return
-        at = _now().isoformat(timespec="seconds")
+        at = utc_iso()
         with self.db.conn:
             self.db.execute("delete from zalo_buttons where user_id = ?", [user_id])
             self.db.conn.executemany("insert or ignore into zalo_buttons values (?, ?, ?, ?)",
