@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Tuple
 
 import pytest
 
@@ -22,6 +23,7 @@ from bot.channels.zalo_send import ZaloSender
 from bot.outbox import Outbox
 from bot.sender import Sender, SenderConfig
 from bot.store import Store
+from bot.users import User
 from tests.standins.telegram_api import TelegramStandIn
 from tests.standins.zalo_api import ZaloStandIn
 
@@ -61,6 +63,22 @@ async def finish(process: asyncio.subprocess.Process, timeout: float = 120) -> s
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode == 0, err.decode()[-3000:]
     return out.decode()
+
+
+def one_tip(tmp_path: Path, chat: str) -> Tuple[Store, Outbox, User]:
+    """A consenting Telegram user ``chat`` (Lan) with one e-ID tip waiting in the outbox."""
+    store = Store(tmp_path / "motcua.db")
+    outbox = Outbox(store.path)
+    lan = store.users.seen("telegram", chat, "Lan")
+    store.users.set_consent(lan.id, True)
+    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    return store, outbox, lan
+
+
+async def drain_into(api: TelegramStandIn, outbox: Outbox, read_timeout: float = 10.0, **config: float) -> None:
+    """Run a sender over ``outbox`` into the Telegram stand-in until nothing is left to send."""
+    async with build_bot(TelegramConfig(token=api.token, api_url=api.base_url, read_timeout=read_timeout)) as bot:
+        await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**{**FAST, **config})).run(until_drained=True)
 
 
 async def test_a_sender_killed_mid_run_and_restarted_delivers_everything_once(tmp_path):
@@ -139,48 +157,30 @@ async def test_zalo_window_closed_falls_back_to_the_persons_telegram(tmp_path):
 
 
 async def test_a_blocked_bot_without_another_account_fails_with_its_reason(tmp_path):
-    store = Store(tmp_path / "motcua.db")
-    outbox = Outbox(store.path)
-    lan = store.users.seen("telegram", "901", "Lan")
-    store.users.set_consent(lan.id, True)
-    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    _, outbox, lan = one_tip(tmp_path, "901")
     async with TelegramStandIn() as api:
         api.block(901)
-        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
-        async with bot:
-            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(until_drained=True)
+        await drain_into(api, outbox)
     row = outbox.get(lan.id, "tip:eid:1")
     assert row["state"] == "failed"
     assert "blocked" in row["last_error"] and "no other consenting account" in row["last_error"]
 
 
 async def test_withdrawn_consent_is_respected_at_send_time(tmp_path):
-    store = Store(tmp_path / "motcua.db")
-    outbox = Outbox(store.path)
-    lan = store.users.seen("telegram", "902", "Lan")
-    store.users.set_consent(lan.id, True)
-    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    store, outbox, lan = one_tip(tmp_path, "902")
     store.users.set_consent(lan.id, False)  # /huy before the sender ran
     async with TelegramStandIn() as api:
-        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
-        async with bot:
-            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(until_drained=True)
+        await drain_into(api, outbox)
         assert api.sent_messages() == []
     row = outbox.get(lan.id, "tip:eid:1")
     assert row["state"] == "failed" and "no consent" in row["last_error"]
 
 
 async def test_retry_after_is_honoured_and_the_notice_goes_once(tmp_path):
-    store = Store(tmp_path / "motcua.db")
-    outbox = Outbox(store.path)
-    lan = store.users.seen("telegram", "903", "Lan")
-    store.users.set_consent(lan.id, True)
-    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    _, outbox, lan = one_tip(tmp_path, "903")
     async with TelegramStandIn() as api:
         api.fail_next(1, 429, retry_after=2)
-        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
-        async with bot:
-            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(until_drained=True)
+        await drain_into(api, outbox)
         calls = [c for c in api.calls_to("sendMessage")]
     assert [c.status for c in calls] == [429, 200]
     assert calls[1].at - calls[0].at >= 2.0
@@ -190,17 +190,10 @@ async def test_retry_after_is_honoured_and_the_notice_goes_once(tmp_path):
 @pytest.mark.parametrize("kind", ["slow"])
 async def test_a_time_out_after_telegram_took_the_message_is_the_flagged_window(tmp_path, kind):
     """The one window we cannot close: Telegram accepted, we never heard. The resend is marked in doubt."""
-    store = Store(tmp_path / "motcua.db")
-    outbox = Outbox(store.path)
-    lan = store.users.seen("telegram", "904", "Lan")
-    store.users.set_consent(lan.id, True)
-    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    _, outbox, lan = one_tip(tmp_path, "904")
     async with TelegramStandIn() as api:
         api.fail_next(1, kind, delay=2.0)
-        bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url, read_timeout=0.5))
-        async with bot:
-            await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(send_timeout=5, lease=10, **FAST)).run(
-                until_drained=True)
+        await drain_into(api, outbox, read_timeout=0.5, send_timeout=5, lease=10)
         await api.wait_for(lambda: len(api.sent_messages(904)) >= 2, timeout=10)
     row = outbox.get(lan.id, "tip:eid:1")
     assert row["state"] == "delivered" and row["in_doubt"] == 1
