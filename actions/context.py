@@ -1,36 +1,38 @@
-"""What every action needs: the store of this deployment and the date of the question."""
+"""What every action needs: the deployment's services (injected) and the moment of the question."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 
-from bot.settings import Settings
-from bot.store import Store, open_store
-
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
+from bot.services import Services
+from bot.timeutil import moment_of_question
 
 
-def store() -> Store:
-    """The deployment's store (the path comes from the settings, read when an action runs)."""
-    return open_store(str(Settings.from_env().db_path))
+class ServiceAction(Action):
+    """A custom action that answers from the deployment's services, handed in when the executor registers it.
+
+    Rasa-sdk's own ``register_package`` would build actions with no arguments; the in-process executor
+    (bot/conversation/inprocess_actions.py) builds them with the services instead (:func:`actions.build`)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+
+def question_moment(tracker: Tracker, trusted: bool = False) -> dt.datetime:
+    """When the citizen asked, in Vietnam: ``metadata.as_of`` (YYYY-MM-DD, noon) or the message's own time.
+
+    ``trusted``: the message's own time only (what counts wrong tries must not move with metadata)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    sent_at = next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "user" and e.get("timestamp")), None)
+    return moment_of_question(None if trusted else metadata.get("as_of"), sent_at)
 
 
 def question_date(tracker: Tracker) -> dt.date:
-    """The date the citizen asked, in Vietnam; ``metadata.as_of`` (YYYY-MM-DD) overrides it."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    as_of = metadata.get("as_of")
-    if as_of:
-        try:
-            return dt.date.fromisoformat(str(as_of))
-        except ValueError:
-            pass
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and event.get("timestamp"):
-            return dt.datetime.fromtimestamp(event["timestamp"], VIETNAM).date()
-    return dt.datetime.now(VIETNAM).date()
+    """The day the citizen asked (see :func:`question_moment`): fees and laws are those in force that day."""
+    return question_moment(tracker).date()
 
 
 def latest_entities(tracker: Tracker, name: str) -> List[Dict[str, Any]]:

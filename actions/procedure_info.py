@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import latest_entities, latest_intent, question_date, store
-from actions.render import ASPECT_TITLES, answer
+from actions.context import ServiceAction, latest_entities, latest_intent, question_date
+from bot.catalogue.answers import ASPECT_TITLES, answer
+from bot.catalogue.procedures import EID_PROCEDURE
 
 ASPECT_OF_INTENT = {
     "ask_procedure": "overview",
@@ -26,7 +27,6 @@ ASPECT_OF_INTENT = {
     "ask_legal": "legal",
     "ask_eid": "overview",
 }
-EID_PROCEDURE = "dinh-danh-dien-tu-muc-2"
 POPULAR = ["dang-ky-khai-sinh", "dang-ky-ket-hon", "dang-ky-khai-tu", "chung-thuc-ban-sao-tu-ban-chinh", "dang-ky-thuong-tru", "cap-the-can-cuoc"]
 ASPECT_BUTTONS = [("documents", "ask_documents"), ("fee", "ask_fee"), ("time", "ask_processing_time"), ("where", "ask_where")]
 
@@ -55,7 +55,7 @@ def aspect_buttons(procedure_id: str, skip: str) -> List[Dict[str, str]]:
     ]
 
 
-class ActionAnswerProcedure(Action):
+class ActionAnswerProcedure(ServiceAction):
     """Answers ``ask_*`` intents and ``choose_option`` from the catalogue."""
 
     def name(self) -> Text:
@@ -89,11 +89,11 @@ class ActionAnswerProcedure(Action):
             aspect = ASPECT_OF_INTENT[intent]
         else:  # choose_option, or a fallback that found a procedure
             aspect = tracker.get_slot("pending_aspect") or "overview"
-        data = store()
+        data = self.services.catalogue
         pick = self._pick(tracker)
 
         if "candidates" in pick:
-            names = {pid: (data.procedure(pid).short_name if data.procedure(pid) else pid) for pid in pick["candidates"]}
+            names = {pid: (data.catalogue.procedure(pid).short_name if data.catalogue.procedure(pid) else pid) for pid in pick["candidates"]}
             lead = (
                 f"Không có lựa chọn số {pick['bad_choice']}. " if pick.get("bad_choice") else ""
             ) + "Anh/chị muốn hỏi thủ tục nào ạ? Chọn một số:"
@@ -104,9 +104,9 @@ class ActionAnswerProcedure(Action):
             )
             return [SlotSet("procedure_candidates", pick["candidates"]), SlotSet("pending_aspect", aspect)]
 
-        procedure = data.procedure(pick["id"]) if "id" in pick else None
+        procedure = data.catalogue.procedure(pick["id"]) if "id" in pick else None
         if procedure is None:
-            names = {pid: data.procedure(pid).short_name for pid in POPULAR if data.procedure(pid)}
+            names = {pid: data.catalogue.procedure(pid).short_name for pid in POPULAR if data.catalogue.procedure(pid)}
             dispatcher.utter_message(
                 text=(
                     f"Anh/chị muốn hỏi {ASPECT_TITLES[aspect].lower()} của thủ tục nào ạ? "
@@ -121,7 +121,7 @@ class ActionAnswerProcedure(Action):
             text=answer(procedure, aspect, question_date(tracker)),
             buttons=aspect_buttons(procedure.id, aspect),
         )
-        if aspect == "form":  # the channel sends the printable guide as a file (bot.assistant.Attachment)
+        if aspect == "form":  # the channel sends the printable guide as a file (bot.conversation.engine.Attachment)
             dispatcher.utter_message(
                 json_message={"document": {"procedure": procedure.id, "date": question_date(tracker).isoformat()}}
             )

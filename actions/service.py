@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import latest_entities, latest_intent, latest_text, store
+from actions.context import ServiceAction, latest_entities, latest_intent, latest_text
 from actions.procedure_info import aspect_buttons, payload, procedure_from_message
+from bot.people.subscriptions import follow, stop
+from bot.phrases import EMPTY_MESSAGE_REPLY
+from nlu.dossier_code import EXAMPLE_CODE, explain_invalid, looks_like_code
 
 UNVERIFIED_WARD = "⚠️ Thông tin của phường đang chờ cán bộ cập nhật; vui lòng gọi đường dây nóng để chắc chắn."
 
 
-class ActionCounterInfo(Action):
+class ActionCounterInfo(ServiceAction):
     """Opening hours, address and hotline of the ward's one-stop office."""
 
     def name(self) -> Text:
         return "action_counter_info"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        ward = store().ward()
+        ward = self.services.catalogue.ward()
         if not ward:
             dispatcher.utter_message(text="Em chưa có thông tin về Bộ phận Một cửa của phường. Anh/chị vui lòng liên hệ UBND phường.")
             return []
@@ -35,14 +38,14 @@ class ActionCounterInfo(Action):
         return []
 
 
-class ActionFeedback(Action):
+class ActionFeedback(ServiceAction):
     """Records a citizen's feedback for the ward's officials."""
 
     def name(self) -> Text:
         return "action_feedback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        store().record("feedback", tracker.sender_id, latest_text(tracker), latest_intent(tracker) or "")
+        self.services.reviews.record("feedback", tracker.sender_id, latest_text(tracker), latest_intent(tracker) or "")
         dispatcher.utter_message(
             text="Em đã ghi nhận ý kiến của anh/chị và chuyển tới cán bộ phụ trách. Cảm ơn anh/chị đã góp ý ạ. "
             "Nếu cần phản ánh chính thức, anh/chị có thể gửi qua Cổng Dịch vụ công quốc gia (mục Phản ánh, kiến nghị)."
@@ -50,15 +53,15 @@ class ActionFeedback(Action):
         return []
 
 
-class ActionHandoff(Action):
+class ActionHandoff(ServiceAction):
     """Records that the citizen wants a person and says how to reach one."""
 
     def name(self) -> Text:
         return "action_handoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        store().record("handoff_requests", tracker.sender_id, latest_text(tracker), latest_intent(tracker) or "")
-        hotline = store().ward().get("hotline")
+        self.services.reviews.record("handoff_requests", tracker.sender_id, latest_text(tracker), latest_intent(tracker) or "")
+        hotline = self.services.catalogue.ward().get("hotline")
         contact = f" Anh/chị cũng có thể gọi {hotline} trong giờ làm việc." if hotline else ""
         dispatcher.utter_message(
             text="Em đã chuyển yêu cầu tới cán bộ Bộ phận Một cửa; cán bộ sẽ trả lời anh/chị sớm nhất trong giờ làm việc." + contact
@@ -66,36 +69,45 @@ class ActionHandoff(Action):
         return []
 
 
-class ActionSubscribe(Action):
+class ActionSubscribe(ServiceAction):
     """Subscribes the citizen to notifications (a dossier's status, or the ward's tips)."""
 
     def name(self) -> Text:
         return "action_subscribe"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        codes = latest_entities(tracker, "dossier_code")
-        topic = f"dossier:{codes[0]['value']}" if codes else "tips"
-        new = store().subscribe(tracker.sender_id, topic)
-        what = f"thay đổi của hồ sơ {codes[0]['value']}" if codes else "thông báo và hướng dẫn của phường"
-        lead = "Em đã đăng ký" if new else "Anh/chị đã đăng ký từ trước"
-        dispatcher.utter_message(text=f"{lead} để anh/chị nhận {what}. Gõ \"hủy nhận tin\" bất cứ lúc nào để dừng.")
+        codes = [str(e.get("value") or "").strip() for e in latest_entities(tracker, "dossier_code")]
+        dossier = None
+        if codes:
+            if not looks_like_code(codes[0]):
+                dispatcher.utter_message(text=f"{explain_invalid(codes[0])} Mã hồ sơ có dạng như {EXAMPLE_CODE}.")
+                return []
+            dossier = self.services.dossiers.get(codes[0])
+            if dossier is None:
+                dispatcher.utter_message(text=f"Em chưa tìm thấy hồ sơ mã {codes[0]}. Anh/chị kiểm tra lại mã in trên "
+                                         "Giấy tiếp nhận hồ sơ giúp em.")
+                return []
+        followed = follow(self.services.users, self.services.subscriptions, tracker.sender_id, dossier)
+        what = f"thay đổi của hồ sơ {followed.code}" if followed.code else "thông báo và hướng dẫn của phường"
+        lead = "Em đã đăng ký" if followed.new else "Anh/chị đã đăng ký từ trước"
+        dispatcher.utter_message(text=f"{lead} để anh/chị nhận {what}. Gõ \"hủy nhận tin\" (hoặc /huy) bất cứ lúc nào để dừng.")
         return []
 
 
-class ActionUnsubscribe(Action):
+class ActionUnsubscribe(ServiceAction):
     """Stops every notification to the citizen."""
 
     def name(self) -> Text:
         return "action_unsubscribe"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        removed = store().unsubscribe(tracker.sender_id)
+        removed = stop(self.services.users, self.services.subscriptions, tracker.sender_id)
         text = "Em đã dừng gửi thông báo cho anh/chị." if removed else "Anh/chị hiện không đăng ký nhận thông báo nào."
         dispatcher.utter_message(text=text)
         return []
 
 
-class ActionOutOfScope(Action):
+class ActionOutOfScope(ServiceAction):
     """Politely declines what the ward does not handle, and logs it for review."""
 
     def name(self) -> Text:
@@ -103,12 +115,12 @@ class ActionOutOfScope(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         intent = tracker.latest_message.get("intent") or {}
-        store().record("unknown_messages", tracker.sender_id, latest_text(tracker), intent.get("name", ""), intent.get("confidence") or 0.0)
+        self.services.reviews.record("unknown_messages", tracker.sender_id, latest_text(tracker), intent.get("name", ""), intent.get("confidence") or 0.0)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 
-class ActionFallback(Action):
+class ActionFallback(ServiceAction):
     """Low confidence: ask instead of guessing, offer what fits, and log the message for review."""
 
     def name(self) -> Text:
@@ -117,12 +129,12 @@ class ActionFallback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         text = latest_text(tracker)
         intent = tracker.latest_message.get("intent") or {}
-        store().record("unknown_messages", tracker.sender_id, text, intent.get("name", ""), intent.get("confidence") or 0.0)
+        self.services.reviews.record("unknown_messages", tracker.sender_id, text, intent.get("name", ""), intent.get("confidence") or 0.0)
         if not text.strip():
-            dispatcher.utter_message(text="Em chưa nhận được nội dung. Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần gì\".")
+            dispatcher.utter_message(text=EMPTY_MESSAGE_REPLY)
             return []
         procedure_id = procedure_from_message(tracker)
-        procedure = store().procedure(procedure_id) if procedure_id else None
+        procedure = self.services.catalogue.procedure(procedure_id) if procedure_id else None
         if procedure:
             dispatcher.utter_message(
                 text=f"Anh/chị muốn hỏi gì về thủ tục {procedure.short_name} ạ? Chọn một mục bên dưới:",

@@ -6,7 +6,7 @@ What is measured, on this machine, everything on 127.0.0.1:
 
 - **motcua over Telegram**: a server process (the web app with the Telegram channel of
   ``bot/channels/telegram.py`` in webhook mode, python-telegram-bot's real Application path) over the
-  in-process assistant (``--workers 1``) or a :class:`bot.workers.WorkerPool` (``--workers 2``). The
+  in-process assistant (``--workers 1``) or a :class:`bot.conversation.workers.WorkerPool` (``--workers 2``). The
   Telegram stand-in (``tests/standins/telegram_api.py``) plays Telegram: it POSTs each update to
   ``/telegram/webhook`` with the secret header and records when each ``sendMessage``/``sendDocument``
   arrives. Latency = from the update's POST starting to the first reply to that chat arriving.
@@ -431,12 +431,12 @@ async def serve(port: int, workers: int, concurrent_updates: Optional[int] = Non
     """Web chat + Telegram (webhook) over the assistant or a worker pool, until SIGTERM."""
     from aiohttp import web
 
-    from bot.assistant import Assistant
     from bot.channels import webchat
     from bot.channels.telegram import TelegramConfig, start_telegram, stop_telegram
+    from bot.conversation.engine import Assistant
+    from bot.conversation.workers import WorkerPool
+    from bot.services import shared_services
     from bot.settings import Settings
-    from bot.store import open_store
-    from bot.workers import WorkerPool
 
     settings = Settings.from_env()
     pool_options = {} if niceness is None else {"niceness": niceness}
@@ -445,7 +445,7 @@ async def serve(port: int, workers: int, concurrent_updates: Optional[int] = Non
     config = TelegramConfig.from_settings(settings)
     if concurrent_updates:  # the channel's default otherwise
         config = dataclasses.replace(config, concurrent_updates=concurrent_updates)
-    handle = await start_telegram(assistant, open_store(str(settings.db_path)), config, web_app=app)
+    handle = await start_telegram(assistant, shared_services(str(settings.db_path)), config, web_app=app)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

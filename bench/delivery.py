@@ -44,8 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.outbox import Outbox  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.delivery.outbox import Outbox  # noqa: E402
+from bot.services import Services  # noqa: E402
 from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
 
 LIMIT = 30.0  # Bot FAQ: bulk notifications "not more than 30 messages per second or so"
@@ -69,7 +69,7 @@ def machine() -> dict:
 def prepare(folder: Path, count: int, chats: int) -> Path:
     """A database with ``chats`` consenting Telegram accounts and ``count`` notices spread over them."""
     db = folder / "motcua.db"
-    store = Store(db)
+    store = Services.open(db)
     with store.db.conn:
         store.db.conn.executemany(
             "insert into users (channel, channel_user_id, display_name, role, language, consent, created_at)"
@@ -138,7 +138,7 @@ def generate(path: Path, total: int, open_share: float, overdue_share: float, se
     """``total`` dossiers with the schema of bot/dossiers.py; returns what was made."""
     import sqlite_utils
 
-    from bot.dossiers import CLOSED_STATUSES, COLUMNS, OPEN_STATUSES, Dossiers, iso
+    from bot.dossiers.records import CLOSED_STATUSES, COLUMNS, OPEN_STATUSES, Dossiers, iso
     from bot.workdays import VN_TZ
 
     rng = random.Random(seed)
@@ -184,11 +184,11 @@ def generate(path: Path, total: int, open_share: float, overdue_share: float, se
 
 def measure(path: Path) -> dict:
     """In this (fresh) process: time the overdue queries, report the process's peak memory."""
-    from bot.notifications import overdue_alerts
+    from bot.notifications.jobs import overdue_alerts
     from bot.workdays import VN_TZ
 
     baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    store, outbox = Store(path), Outbox(path)
+    store, outbox = Services.open(path), Outbox(path)
     now = dt.datetime.now(VN_TZ)
     # warm the page cache once (a running deployment has its database hot), then measure
     store.dossiers.overdue(now, limit=1)

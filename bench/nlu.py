@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.assistant import Assistant, latest_model  # noqa: E402
+from bot.conversation.engine import Assistant, latest_model  # noqa: E402
 from bot.loader import load_all  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from nlu.normalize import strip_diacritics  # noqa: E402

@@ -10,11 +10,12 @@ import sys
 import uuid
 from typing import List, Optional
 
+from bot.logs import configure as configure_logs
 from bot.settings import Settings
 
 
 def _assistant(settings: Settings):
-    from bot.assistant import Assistant
+    from bot.conversation.engine import Assistant
 
     return Assistant.load(settings)
 
@@ -60,18 +61,19 @@ async def _chat(settings: Settings, user: str) -> int:
 
 
 async def _notifications(settings: Settings, stop: asyncio.Event) -> None:
-    """The deployment's notification jobs and sender (bot/scheduler.py) beside the chat, until ``stop``.
+    """The deployment's notification jobs and sender (bot/notifications/scheduler.py) beside the chat, until ``stop``.
 
     Only one process of a deployment runs them (a file lock); another ``serve`` or ``motcua scheduler``
     waits as a standby. A failure here is logged and never stops the chat.
     """
-    from bot.scheduler import SchedulerConfig, run_scheduler
-    from bot.sender import SenderConfig, channel_senders
-    from bot.store import open_store
+    from bot.channels.senders import channel_senders
+    from bot.delivery.sender import SenderConfig
+    from bot.notifications.scheduler import SchedulerConfig, run_scheduler
+    from bot.services import shared_services
 
     try:
         sender_config = SenderConfig.from_settings(settings)
-        async with channel_senders(settings, open_store(str(settings.db_path)), sender_config) as senders:
+        async with channel_senders(settings, shared_services(str(settings.db_path)), sender_config) as senders:
             await run_scheduler(SchedulerConfig.from_settings(settings), senders, stop, sender_config=sender_config)
     except Exception as error:  # noqa: BLE001 - the chat keeps serving; the operator sees why in the log
         print(f"Lịch gửi thông báo không chạy được: {error!r}", file=sys.stderr, flush=True)
@@ -81,7 +83,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     from bot.channels import webchat
 
     if workers > 1:  # one process per core, each conversation pinned to one of them (bot/workers.py)
-        from bot.workers import WorkerPool
+        from bot.conversation.workers import WorkerPool
 
         assistant = await WorkerPool(settings, workers=workers).start()
     else:
@@ -89,7 +91,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     from aiohttp import web
 
     from bot.channels import telegram
-    from bot.store import open_store
+    from bot.services import shared_services
 
     app = webchat.create_app(assistant)
     try:
@@ -102,13 +104,13 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     bot = None
     if telegram_config is not None:
         try:  # before the web app starts: webhook mode mounts /telegram/webhook on it
-            bot = await telegram.start_telegram(assistant, open_store(str(settings.db_path)), telegram_config, web_app=app)
+            bot = await telegram.start_telegram(assistant, shared_services(str(settings.db_path)), telegram_config, web_app=app)
             print(f"Telegram: @{bot.application.bot.username} ({telegram_config.mode})", flush=True)
         except Exception as error:  # Telegram unreachable: the web chat still serves
             print(f"Telegram chưa khởi động được: {error!r}", file=sys.stderr, flush=True)
     from bot.channels.zalo import start_zalo
 
-    if start_zalo(settings, assistant, open_store(str(settings.db_path)), app) is not None:  # None without MOTCUA_ZALO_APP_ID
+    if start_zalo(settings, assistant, shared_services(str(settings.db_path)), app) is not None:  # None without MOTCUA_ZALO_APP_ID
         print(f"Zalo OA: webhook http://{host}:{port}/zalo/webhook", flush=True)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
@@ -131,12 +133,12 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
 
 def _role(settings: Settings, args: argparse.Namespace) -> int:
     """``motcua role``: register an official (with department), a team member, or make an account a citizen again."""
-    from bot.store import Store
+    from bot.services import Services
 
     if args.role == "official" and not (args.department or "").strip():
         print("Cán bộ cần có --department (tên phòng/bộ phận như trong dữ liệu hồ sơ).", file=sys.stderr)
         return 2
-    users = Store(settings.db_path).users
+    users = Services.open(settings.db_path).users
     account = users.find(args.channel, args.channel_user_id) or users.seen(args.channel, args.channel_user_id, args.name)
     users.set_role(account.id, args.role, args.department.strip() if args.department else None)
     account = users.get(account.id)
@@ -186,14 +188,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_role.add_argument("--name", help="display name for an account that has not written yet")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    configure_logs(settings.env)
 
     if args.command == "train":
-        from bot.training import train
+        from bot.conversation.training import train
 
         print("Model trained." if train(settings, force=args.force) else "Model is up to date.")
         return 0
     if args.command == "load":
-        from bot.catalogue import CatalogueError
+        from bot.catalogue.procedures import CatalogueError
         from bot.loader import load_all
 
         try:
@@ -204,17 +207,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("Loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" into {settings.db_path}")
         return 0
     if args.command == "sync":
-        from bot.platform_sync import run_command as run_sync
+        from bot.intake.platform_sync import run_command as run_sync
 
         return run_sync(settings, args.mapping, progress=not args.quiet)
     if args.command == "import":
-        from bot.dossier_import import run_command as run_import
+        from bot.intake.spreadsheet_import import run_command as run_import
 
         return run_import(settings, args.file)
     if args.command == "role":
         return _role(settings, args)
     if args.command in ("send", "digest", "scheduler"):
-        from bot.scheduler import run_command
+        from bot.notify_commands import run_command
 
         return run_command(args, settings)
     if args.command == "parse":

@@ -7,10 +7,10 @@ from typing import Dict
 
 import yaml
 
-from bot.catalogue import CatalogueError, load_catalogue
-from bot.dossiers import DossierError, normalise
+from bot.catalogue.procedures import CatalogueError, load_catalogue
+from bot.dossiers.records import DossierError, normalise
+from bot.services import Services
 from bot.settings import Settings
-from bot.store import Store
 
 
 def load_ward(path: Path) -> Dict:
@@ -24,10 +24,10 @@ def load_ward(path: Path) -> Dict:
 def load_all(settings: Settings) -> Dict[str, int]:
     """Validate and load the catalogue, the ward facts and the sample dossiers; returns counts."""
     procedures = load_catalogue(settings.catalogue_dir)
-    store = Store(settings.db_path)
-    counts = {"procedures": store.replace_catalogue(procedures)}
+    store = Services.open(settings.db_path)
+    counts = {"procedures": store.catalogue.replace(procedures)}
     if settings.ward_file.exists():
-        store.set_ward(load_ward(settings.ward_file))
+        store.catalogue.set_ward(load_ward(settings.ward_file))
     demo = settings.samples_dir / "demo_dossiers.yml"
     if demo.exists():
         rows = (yaml.safe_load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])

@@ -36,12 +36,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 import yaml
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from bot.timeutil import VN_TZ
+from bot.timeutil import local as _local
+
 DEFAULT_DAYS_OFF_FILE = Path(__file__).resolve().parent.parent / "data" / "calendar" / "vn_days_off.yml"
 
 DAY_OFF = "day_off"
@@ -234,11 +235,6 @@ def default_calendar() -> WorkCalendar:
 def _minutes(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
-
-def _local(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"datetime must be timezone-aware (Asia/Ho_Chi_Minh), got naive {moment}")
-    return moment.astimezone(VN_TZ)
 
 
 def _check_amount(value: float, what: str) -> None:

@@ -145,7 +145,7 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Builds the phrase index from the catalogue and stores it in the model."""
-        from bot.catalogue import index_records, load_catalogue
+        from bot.catalogue.procedures import index_records, load_catalogue
 
         self.index = ProcedureIndex.from_records(index_records(load_catalogue(Path(self._config["catalogue"]))))
         with self._model_storage.write_to(self._resource) as directory:
@@ -262,7 +262,7 @@ class UnknownWordsGuard(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Collects the known words and stores them in the model."""
-        from bot.catalogue import index_records, load_catalogue
+        from bot.catalogue.procedures import index_records, load_catalogue
 
         texts = [m.get(TEXT) for m in training_data.intent_examples if m.get(TEXT)]
         for record in index_records(load_catalogue(Path(self._config["catalogue"]))):

@@ -17,6 +17,7 @@ _DECIMAL = re.compile(r"^\d+[.,]\d+$")
 _PHONE = re.compile(r"^(?:\+?84|0)\d{2,3}[.\-]\d{3}[.\-]\d{3,4}$")
 _VERSION = re.compile(r"^\d{1,3}(?:\.\d{1,3}){1,2}$")  # procedure codes such as 1.001193, 2.000635
 
+EXAMPLE_CODE = "000.00.12.H49-251120-0031"  # the shape printed on a receipt, shown when a code is asked for
 MIN_DIGITS = 6
 MAX_LENGTH = 40
 

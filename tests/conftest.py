@@ -9,8 +9,19 @@ from pathlib import Path
 import pytest
 
 from bot.loader import load_all
+from bot.services import Services
 from bot.settings import Settings
-from bot.store import Store
+
+
+MODEL_FIXTURES = {"assistant", "served", "pool", "cli_model"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that needs the trained model (it uses a model fixture, or says so) as ``needs_model``:
+    `make test` runs the others while the model trains."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.needs_model)
 
 
 @pytest.fixture(scope="session")
@@ -24,15 +35,15 @@ def settings(tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def store(settings) -> Store:
+def store(settings) -> Services:
     """The loaded test database."""
-    return Store(settings.db_path)
+    return Services.open(settings.db_path)
 
 
 @pytest.fixture(scope="session")
 async def assistant(settings):
     """The trained model with in-process actions over the test database."""
-    from bot.assistant import Assistant, latest_model
+    from bot.conversation.engine import Assistant, latest_model
 
     if not list(Path(settings.models_dir).glob("*.tar.gz")):
         pytest.fail("No trained model: run `make test` (it trains first).")

@@ -123,23 +123,23 @@ async def test_wrong_digits_are_counted_and_another_question_ends_the_wait(assis
 
 async def test_subscribe_and_unsubscribe_change_the_database(assistant, user, store):
     assert "đăng ký" in (await say(assistant, user, "đăng ký nhận thông báo")).lower()
-    assert store.subscriptions(user) == ["tips"]
+    assert store.subscriptions.topics(user) == ["tips"]
     await say(assistant, user, "hủy nhận tin")
-    assert store.subscriptions(user) == []
+    assert store.subscriptions.topics(user) == []
 
 
 async def test_feedback_and_handoff_are_recorded_for_officials(assistant, user, store):
-    before = store.count("feedback"), store.count("handoff_requests")
+    before = store.reviews.count("feedback"), store.reviews.count("handoff_requests")
     await say(assistant, user, "tôi muốn góp ý cán bộ làm việc chậm quá")
     await say(assistant, user, "cho tôi nói chuyện với cán bộ")
-    assert (store.count("feedback"), store.count("handoff_requests")) == (before[0] + 1, before[1] + 1)
+    assert (store.reviews.count("feedback"), store.reviews.count("handoff_requests")) == (before[0] + 1, before[1] + 1)
 
 
 async def test_gibberish_gets_a_question_back_and_is_logged(assistant, user, store):
-    before = store.count("unknown_messages")
+    before = store.reviews.count("unknown_messages")
     reply = await say(assistant, user, "qwzx plm brrt")
     assert "?" in reply
-    assert store.count("unknown_messages") == before + 1
+    assert store.reviews.count("unknown_messages") == before + 1
 
 
 @pytest.mark.parametrize(
@@ -150,12 +150,12 @@ async def test_gibberish_gets_a_question_back_and_is_logged(assistant, user, sto
 async def test_bad_input_gets_a_clear_reply_and_breaks_nothing(assistant, user, store, text):
     reply = await say(assistant, user, text)
     assert reply.strip()
-    assert len(store.procedure_ids()) >= 40
+    assert len(store.catalogue.ids()) >= 40
     assert "Đăng ký khai sinh" in await say(assistant, user, "đăng ký khai sinh cần gì")
 
 
 async def test_form_question_comes_with_a_word_guide_of_that_procedure(assistant, user):
-    from bot.documents import DOCX_MIME, docx_text
+    from bot.catalogue.documents import DOCX_MIME, docx_text
 
     replies = await assistant.handle(user, "cho xin mẫu tờ khai đăng ký kết hôn", {"as_of": "2026-11-24"})
     files = [a for r in replies for a in r.attachments]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalogue import CatalogueError, fees_on, load_catalogue
+from bot.catalogue.procedures import CatalogueError, fees_on, load_catalogue
 from bot.settings import Settings
 
 CATALOGUE = Settings.from_env(env={}).catalogue_dir

@@ -17,6 +17,7 @@ def run(args, settings, stdin=None):
     return subprocess.run([str(MOTCUA), *args], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
 
 
+@pytest.mark.needs_model
 def test_parse_json_prints_one_object_a_line_in_order(settings):
     lines = ["đăng ký khai sinh cần gì", "dang ky ket hon bao nhieu tien", "tra cứu hồ sơ 000.00.12.H49-251120-0031"]
     result = run(["parse", "--json"], settings, stdin="\n".join(lines) + "\n")
@@ -31,6 +32,7 @@ def test_parse_json_prints_one_object_a_line_in_order(settings):
         assert set(row) == {"text", "intent", "confidence", "entities", "procedure"}
 
 
+@pytest.mark.needs_model
 def test_ask_keeps_the_conversation_of_a_user_across_calls(settings):
     first = run(["ask", "đăng ký kết hôn cần giấy tờ gì", "--user", "cli-ctx"], settings)
     assert first.returncode == 0, first.stderr
@@ -47,6 +49,7 @@ def test_load_reports_a_broken_catalogue_by_file_and_field(settings, tmp_path):
     assert "hong.yml" in result.stderr and "field" in result.stderr
 
 
+@pytest.mark.needs_model
 @pytest.mark.parametrize("text", ["", "😀"])
 def test_ask_with_bad_input_still_answers(settings, text):
     result = run(["ask", text, "--user", "cli-bad"], settings)
@@ -57,16 +60,16 @@ def test_role_registers_an_official_of_a_department_who_then_gets_the_digest(set
     import dataclasses
     import datetime as dt
 
-    from bot.notifications import daily_digests
-    from bot.outbox import Outbox
-    from bot.store import Store
+    from bot.delivery.outbox import Outbox
+    from bot.notifications.jobs import daily_digests
+    from bot.services import Services
 
     own = dataclasses.replace(settings, db_path=tmp_path / "roles.db")
     refused = run(["role", "telegram", "777", "official"], own)
     assert refused.returncode == 2 and "--department" in refused.stderr
     done = run(["role", "telegram", "777", "official", "--department", "Tư pháp - Hộ tịch", "--name", "Chị Hoa"], own)
     assert done.returncode == 0, done.stderr
-    store = Store(own.db_path)
+    store = Services.open(own.db_path)
     official = store.users.find("telegram", "777")
     assert (official.role, official.department, official.display_name) == ("official", "Tư pháp - Hộ tịch", "Chị Hoa")
     store.users.set_consent(official.id, True)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import load_catalogue
+from bot.catalogue.procedures import load_catalogue
 from bot.cli import main
-from bot.dossier_import import ImportFailure, import_file
+from bot.intake.spreadsheet_import import ImportFailure, import_file
+from bot.services import Services
 from bot.settings import ROOT
-from bot.store import Store
 
 SAMPLES = ROOT / "data" / "samples"
 BAD_ROWS = [
@@ -25,16 +25,16 @@ BAD_ROWS = [
 def catalogue_db(tmp_path_factory) -> Path:
     """A database with the catalogue only (procedure codes and processing times)."""
     path = tmp_path_factory.mktemp("catalogue") / "motcua.db"
-    Store(path).replace_catalogue(load_catalogue(ROOT / "data" / "procedures"))
+    Services.open(path).catalogue.replace(load_catalogue(ROOT / "data" / "procedures"))
     return path
 
 
 @pytest.fixture
-def store(catalogue_db, tmp_path) -> Store:
+def store(catalogue_db, tmp_path) -> Services:
     path = tmp_path / "motcua.db"
     with sqlite3.connect(catalogue_db) as source, sqlite3.connect(path) as target:
         source.backup(target)
-    return Store(path)
+    return Services.open(path)
 
 
 def test_utf8_csv_loads_good_rows_and_reports_bad_ones_by_row_number(store):

@@ -23,11 +23,11 @@ from actions.dossier import (
     four_digit_answer,
 )
 from actions.service import ActionSubscribe
-from bot.dossier_import import iter_codes
-from bot.dossiers import MAX_FAILED_ATTEMPTS, OPEN_SQL, DossierError
+from bot.dossiers.records import MAX_FAILED_ATTEMPTS, OPEN_SQL, DossierError
+from bot.intake.spreadsheet_import import import_file
 from bot.loader import load_all
+from bot.services import Services
 from bot.settings import ROOT, Settings
-from bot.store import Store
 from bot.workdays import VN_TZ
 from nlu.dossier_code import find_codes
 
@@ -49,13 +49,13 @@ def loaded(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def store(loaded, tmp_path, monkeypatch) -> Store:
+def store(loaded, tmp_path, monkeypatch) -> Services:
     """A fresh copy of the loaded database, which the actions use too (MOTCUA_DB)."""
     path = tmp_path / "motcua.db"
     with sqlite3.connect(loaded) as source, sqlite3.connect(path) as target:
         source.backup(target)
     monkeypatch.setenv("MOTCUA_DB", str(path))
-    return Store(path)
+    return Services.open(path)
 
 
 def tracker(text: str = "", slots: dict = None, at: dt.datetime = None, entities: list = None, sender: str = "web:test") -> Tracker:
@@ -72,6 +72,11 @@ def run(action, tr: Tracker):
     return "\n".join(m.get("text") or "" for m in dispatcher.messages), events
 
 
+def history_of(store, code: str) -> list:
+    """The history rows of one dossier, read as the notifier reads them (``history_since``)."""
+    return [h for h in store.dossiers.history_since(0, limit=100000) if h["code"] == code]
+
+
 def slot_events(events) -> dict:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
@@ -81,10 +86,10 @@ def slot_events(events) -> dict:
 def test_upsert_twice_changes_nothing_and_adds_no_history(store):
     rows = [{"code": "TEST-000000001", "status": "received", "received_at": "2026-11-02T09:00:00+07:00", "applicant_name": "A"}]
     first = store.dossiers.upsert(rows, "import:a.csv")
-    history = len(store.dossiers.history("TEST-000000001"))
+    history = len(history_of(store, "TEST-000000001"))
     again = store.dossiers.upsert(rows, "import:b.csv")
     assert (first.inserted, again.inserted, again.updated, again.unchanged, again.status_changes) == (1, 0, 0, 1, 0)
-    assert history == 1 and len(store.dossiers.history("TEST-000000001")) == 1
+    assert history == 1 and len(history_of(store, "TEST-000000001")) == 1
 
 
 def test_a_status_change_is_recorded_once_and_other_fields_are_kept(store):
@@ -93,8 +98,8 @@ def test_a_status_change_is_recorded_once_and_other_fields_are_kept(store):
     assert counts.status_changes == 1
     row = store.dossiers.get("test-000000002")  # codes are found whatever their case
     assert (row["status"], row["handler"], row["applicant_phone"], row["source"]) == ("in_progress", "Cán bộ B", "0120 000 0002", "platform")
-    assert [h["status"] for h in store.dossiers.history("TEST-000000002")] == ["received", "in_progress"]
-    cursor = store.dossiers.history("TEST-000000002")[0]["id"]
+    assert [h["status"] for h in history_of(store, "TEST-000000002")] == ["received", "in_progress"]
+    cursor = history_of(store, "TEST-000000002")[0]["id"]
     assert [h["status"] for h in store.dossiers.history_since(cursor) if h["code"] == "TEST-000000002"] == ["in_progress"]
 
 
@@ -144,7 +149,7 @@ def test_a_database_from_before_keeps_its_dossiers_and_gets_the_new_columns(tmp_
         conn.execute("create table dossiers (code text primary key, procedure_id text, applicant_name text, status text, "
                      "received_at text, due_at text, finished_at text, note text)")
         conn.execute("insert into dossiers values ('OLD-000000001', null, 'Cũ', 'received', null, null, null, 'ghi chú')")
-    store = Store(path)
+    store = Services.open(path)
     assert store.dossiers.get("OLD-000000001")["applicant_name"] == "Cũ"
     store.dossiers.upsert([{"code": "OLD-000000001", "status": "done", "applicant_phone": "0120 000 0001"}], "demo")
     assert store.dossiers.get("OLD-000000001")["applicant_phone"] == "0120 000 0001"
@@ -153,7 +158,7 @@ def test_a_database_from_before_keeps_its_dossiers_and_gets_the_new_columns(tmp_
 # -- the citizen's lookup -----------------------------------------------------------------------
 
 def test_masked_lookup_shows_status_step_due_date_and_where_but_no_personal_data(store):
-    text, events = run(ActionCheckDossier(), tracker(slots={"dossier_code": IN_PROGRESS.lower()}))
+    text, events = run(ActionCheckDossier(store), tracker(slots={"dossier_code": IN_PROGRESS.lower()}))
     assert f"Hồ sơ {IN_PROGRESS}" in text and "Đang giải quyết" in text and "bước 3/5" in text
     assert "21/11/2025" in text and "quá hạn" in text
     assert "N***** V** An" in text and "Nguyễn Văn An" not in text and "Lê Thị Hoa" not in text
@@ -162,15 +167,15 @@ def test_masked_lookup_shows_status_step_due_date_and_where_but_no_personal_data
 
 
 def test_result_ready_says_where_to_collect_it(store):
-    text, _ = run(ActionCheckDossier(), tracker(slots={"dossier_code": DONE}))
+    text, _ = run(ActionCheckDossier(store), tracker(slots={"dossier_code": DONE}))
     assert "Đã có kết quả" in text and "Nhận kết quả tại" in text and "quá hạn" not in text
-    assert store.ward()["name"] in text and "bản điện tử" in text
+    assert store.catalogue.ward()["name"] in text and "bản điện tử" in text
 
 
 def test_verified_lookup_shows_the_details_and_keeps_the_digits_out_of_slots(store):
     extracted = ActionExtractDossierAnswer().run(CollectingDispatcher(), tracker("0031", {"dossier_pending": IN_PROGRESS}), {})
     assert slot_events(extracted) == {"dossier_last4_given": "yes"}
-    text, events = run(ActionDossierDetails(), tracker("0031", {"dossier_pending": IN_PROGRESS, "dossier_last4_given": "yes"}))
+    text, events = run(ActionDossierDetails(store), tracker("0031", {"dossier_pending": IN_PROGRESS, "dossier_last4_given": "yes"}))
     assert "Nguyễn Văn An" in text and "Lê Thị Hoa" in text
     assert slot_events(events) == {"dossier_last4_given": None, "dossier_pending": None}
     assert all("0031" not in str(value) for value in slot_events(extracted + events).values())
@@ -183,23 +188,23 @@ def test_another_message_drops_the_pending_lookup(store):
 
 
 def test_additions_requested_shows_the_missing_items_after_verification(store):
-    masked, _ = run(ActionCheckDossier(), tracker(slots={"dossier_code": ADDITIONS}))
+    masked, _ = run(ActionCheckDossier(store), tracker(slots={"dossier_code": ADDITIONS}))
     assert "Yêu cầu bổ sung hồ sơ" in masked and "hợp đồng thuê nhà" not in masked
-    text, _ = run(ActionDossierDetails(), tracker("0012", {"dossier_pending": ADDITIONS, "dossier_last4_given": "yes"}))
+    text, _ = run(ActionDossierDetails(store), tracker("0012", {"dossier_pending": ADDITIONS, "dossier_last4_given": "yes"}))
     assert "Cần bổ sung: Giấy tờ chứng minh chỗ ở hợp pháp (bản sao hợp đồng thuê nhà có công chứng)." in text
 
 
 def test_wrong_tries_are_limited_per_day_and_survive_a_restart(store, tmp_path):
-    details = ActionDossierDetails()
+    details = ActionDossierDetails(store)
     pending = {"dossier_pending": IN_PROGRESS, "dossier_last4_given": "yes"}
     replies = [run(details, tracker("9999", pending))[0] for _ in range(MAX_FAILED_ATTEMPTS)]
     assert "còn 4 lần" in replies[0] and "còn 1 lần" in replies[3]
     assert "Bộ phận Một cửa" in replies[-1] and "Nguyễn Văn An" not in "".join(replies)
-    restarted = Store(Path(store.path))  # another process or channel reads the same count
+    restarted = Services.open(Path(store.path))  # another process or channel reads the same count
     assert restarted.dossiers.attempts_left(IN_PROGRESS, vn(2026, 11, 24)) == 0
     locked, _ = run(details, tracker("0031", pending))  # even the right digits: come to the counter
     assert "Nguyễn Văn An" not in locked and "Bộ phận Một cửa" in locked
-    masked, events = run(ActionCheckDossier(), tracker(slots={"dossier_code": IN_PROGRESS}))
+    masked, events = run(ActionCheckDossier(store), tracker(slots={"dossier_code": IN_PROGRESS}))
     assert "Đang giải quyết" in masked and slot_events(events)["dossier_pending"] is None
     claimed, _ = run(details, tracker("0031", {**pending}, at=vn(2026, 11, 24, 23, 59)))
     assert "Nguyễn Văn An" not in claimed  # still the same Vietnamese day
@@ -208,7 +213,7 @@ def test_wrong_tries_are_limited_per_day_and_survive_a_restart(store, tmp_path):
 
 
 def test_unknown_code_is_reported(store):
-    text, events = run(ActionCheckDossier(), tracker(slots={"dossier_code": "000.00.99.H99-990101-9999"}))
+    text, events = run(ActionCheckDossier(store), tracker(slots={"dossier_code": "000.00.99.H99-990101-9999"}))
     assert "không tìm thấy" in text and slot_events(events)["dossier_pending"] is None
 
 
@@ -219,13 +224,24 @@ def test_malformed_code_is_refused_with_an_example():
     assert "chưa đúng định dạng" in dispatcher.messages[0]["text"] and "000.00.12.H49-251120-0031" in dispatcher.messages[0]["text"]
 
 
-def test_subscribing_to_a_dossier_uses_the_code_as_stored(store):
-    samples = ROOT / "data" / "samples"
-    sample_codes = [c for f in ("ho_so_mau_utf8.csv", "ho_so_mau.xlsx") for c in iter_codes(samples / f)] + [IN_PROGRESS, DONE]
-    for code in sample_codes:  # the entity extractor takes every code of ours whole
-        assert [c for c, _, _ in find_codes(f"báo cho tôi khi hồ sơ {code} có kết quả")] == [code]
-    entities = [{"entity": "dossier_code", "value": DONE}]
-    text, _ = run(ActionSubscribe(), tracker(f"báo cho tôi khi hồ sơ {DONE} có kết quả", entities=entities, sender="web:sub"))
+def test_subscribing_to_a_dossier_typed_in_another_case_follows_the_code_as_stored(store):
+    typed = DONE.lower()  # citizens copy codes by hand: the case is theirs, the subscription must use ours
+    assert typed != DONE and [c for c, _, _ in find_codes(f"báo cho tôi khi hồ sơ {typed} có kết quả")] == [typed]
+    entities = [{"entity": "dossier_code", "value": typed}]
+    text, _ = run(ActionSubscribe(store), tracker(f"báo cho tôi khi hồ sơ {typed} có kết quả", entities=entities, sender="web:sub"))
     assert DONE in text
-    topic = store.subscriptions("web:sub")[0]
-    assert topic == f"dossier:{DONE}" and store.dossiers.get(topic.split(":", 1)[1])["code"] == DONE
+    assert store.subscriptions.topics("web:sub") == [f"dossier:{DONE}"]
+
+
+def test_every_code_of_the_sample_exports_is_taken_whole_from_a_sentence(store):
+    report = import_file(store, ROOT / "data" / "samples" / "ho_so_mau_utf8.csv")
+    codes = [row["code"] for row in store.dossiers.db.query("select code from dossiers where source like 'import:%'")]
+    assert report.counts.inserted + report.counts.updated + report.counts.unchanged >= 5 and len(codes) >= 5
+    for code in codes:
+        assert [c for c, _, _ in find_codes(f"báo cho tôi khi hồ sơ {code} có kết quả")] == [code]
+
+
+def test_subscribing_to_an_unknown_dossier_says_so_and_subscribes_nothing(store):
+    entities = [{"entity": "dossier_code", "value": "000.00.12.H49-991231-9999"}]
+    text, _ = run(ActionSubscribe(store), tracker("theo dõi hồ sơ 000.00.12.H49-991231-9999", entities=entities, sender="web:nosub"))
+    assert "chưa tìm thấy" in text and store.subscriptions.topics("web:nosub") == []

@@ -9,11 +9,11 @@ import pytest
 
 from bot.channels.telegram import TelegramConfig, build_bot
 from bot.channels.telegram_send import TelegramSender
+from bot.delivery.outbox import Outbox
+from bot.delivery.sender import Sender, SenderConfig
 from bot.loader import load_all
-from bot.notifications import daily_digests, eid_tips, overdue_alerts, status_notices
-from bot.outbox import Outbox
-from bot.sender import Sender, SenderConfig
-from bot.store import Store
+from bot.notifications.jobs import daily_digests, eid_tips, overdue_alerts, status_notices
+from bot.services import Services
 from bot.workdays import VN_TZ
 from tests.standins.telegram_api import TelegramStandIn
 
@@ -24,21 +24,26 @@ FAST = SenderConfig(backoff=0.2, max_backoff=1.0, poll=0.2)
 
 
 @pytest.fixture
-def store(settings, tmp_path) -> Store:
+def store(settings, tmp_path) -> Services:
     """A fresh database with the catalogue loaded."""
     configured = dataclasses.replace(settings, db_path=tmp_path / "motcua.db")
     load_all(configured)
-    return Store(configured.db_path)
+    return Services.open(configured.db_path)
 
 
-def official(store: Store, chat: int, department: str, consent: bool = True):
+def official(store: Services, chat: int, department: str, consent: bool = True):
     account = store.users.seen("telegram", str(chat), f"Cán bộ {chat}")
     store.users.set_role(account.id, "official", department)
     store.users.set_consent(account.id, consent)
     return account
 
 
-def citizen(store: Store, chat: int):
+def events_for(outbox: Outbox, recipient_id: int, prefix: str) -> list:
+    """Events starting with ``prefix`` in the outbox for ``recipient_id``, in any state."""
+    return [r["event"] for r in outbox.rows() if r["recipient_id"] == recipient_id and r["event"].startswith(prefix)]
+
+
+def citizen(store: Services, chat: int):
     account = store.users.seen("telegram", str(chat), "Nguyễn Văn An")
     store.users.set_consent(account.id, True)
     return account
@@ -53,7 +58,7 @@ def dossier(code: str, due: dt.datetime, department: str = "Tư pháp", handler:
 async def deliver(outbox: Outbox, api: TelegramStandIn) -> None:
     bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
     async with bot:
-        await Sender(outbox, {"telegram": TelegramSender(bot)}, FAST).run(until_drained=True)
+        await Sender(outbox, {"telegram": TelegramSender(bot)}, FAST, directory=Services.open(outbox.path).users).run(until_drained=True)
 
 
 async def test_the_daily_digest_reaches_the_official_through_telegram(store):
@@ -117,8 +122,8 @@ async def test_a_subscriber_hears_of_a_status_change_with_personal_data_masked(s
     web_only = store.users.seen("web", "abc", "Khách")  # a web chat visitor cannot be messaged first
     store.dossiers.upsert([dossier("KS-100", MORNING + dt.timedelta(days=2))], source="demo", now=MORNING)
     assert status_notices(store, outbox) == 0  # first run: the cursor starts at the newest change
-    store.subscribe("telegram:311", "dossier:ks-100")  # as typed, lower case
-    store.subscribe("web:abc", "dossier:KS-100")
+    store.subscriptions.add("telegram:311", "dossier:ks-100")  # as typed, lower case
+    store.subscriptions.add("web:abc", "dossier:KS-100")
     store.dossiers.upsert([{"code": "KS-100", "status": "done"}], source="demo", now=MORNING + dt.timedelta(hours=3))
     assert status_notices(store, outbox) == 1
     assert status_notices(store, outbox) == 0
@@ -128,13 +133,13 @@ async def test_a_subscriber_hears_of_a_status_change_with_personal_data_masked(s
     assert "KS-100" in text and "Đã có kết quả" in text and "Đăng ký khai sinh" in text
     assert "N***** V** An" in text
     assert "Nguyễn Văn An" not in text and "0912345678" not in text
-    assert outbox.events_sent_to(lan.id, "dossier:KS-100:status:") and outbox.events_sent_to(web_only.id, "dossier:") == []
+    assert events_for(outbox, lan.id, "dossier:KS-100:status:") and events_for(outbox, web_only.id, "dossier:") == []
 
 
 async def test_tips_subscribers_get_the_e_id_steps_from_the_catalogue_one_a_week(store):
     outbox = Outbox(store.path)
     lan = citizen(store, 411)
-    store.subscribe("telegram:411", "tips")
+    store.subscriptions.add("telegram:411", "tips")
     now = dt.datetime.now(VN_TZ)
     assert eid_tips(store, outbox, now) == 1
     assert eid_tips(store, outbox, now + dt.timedelta(days=1)) == 0  # not before a week has passed
@@ -143,7 +148,7 @@ async def test_tips_subscribers_get_the_e_id_steps_from_the_catalogue_one_a_week
         (first,) = api.sent_texts(411)
     assert "định danh điện tử mức 2 (1/4)" in first
     assert "Công an cấp xã" in first and "chờ cán bộ xác nhận" in first and "hủy nhận tin" in first
-    assert outbox.events_sent_to(lan.id, "tip:eid:") == ["tip:eid:1"]
+    assert events_for(outbox, lan.id, "tip:eid:") == ["tip:eid:1"]
     texts = [outbox.get(lan.id, "tip:eid:1")["text"]]
     later = now
     for _ in range(3):

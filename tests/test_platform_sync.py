@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalogue import load_catalogue
-from bot.platform_sync import Mapping, PlatformConfig, SyncError, sync
+from bot.catalogue.procedures import load_catalogue
+from bot.intake.platform_sync import Mapping, PlatformConfig, SyncError, sync
+from bot.services import Services
 from bot.settings import ROOT, Settings
-from bot.store import Store
 from tests.standins.platform_api import PlatformStandIn
 
 MAPPING = ROOT / "data" / "platform_mapping.yml"
@@ -24,10 +24,10 @@ def catalogue():
 
 
 @pytest.fixture
-def store(tmp_path, catalogue) -> Store:
+def store(tmp_path, catalogue) -> Services:
     """A fresh database with the catalogue."""
-    fresh = Store(tmp_path / "motcua.db")
-    fresh.replace_catalogue(catalogue)
+    fresh = Services.open(tmp_path / "motcua.db")
+    fresh.catalogue.replace(catalogue)
     return fresh
 
 
@@ -50,7 +50,7 @@ def incremental_mapping(tmp_path: Path, page_size: int = 100) -> Path:
     return path
 
 
-def history_count(store: Store) -> int:
+def history_count(store: Services) -> int:
     return store.db["dossier_history"].count
 
 

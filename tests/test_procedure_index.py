@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.catalogue import index_records, load_catalogue
+from bot.catalogue.procedures import index_records, load_catalogue
 from bot.settings import Settings
 from nlu.procedure_index import ProcedureIndex
 

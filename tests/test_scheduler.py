@@ -8,17 +8,17 @@ import datetime as dt
 
 from bot.channels.telegram import TelegramConfig, build_bot
 from bot.channels.telegram_send import TelegramSender
-from bot.scheduler import DeploymentLock, SchedulerConfig, build_scheduler, install_jobs, job_runs, run_scheduler
-from bot.sender import SenderConfig
+from bot.delivery.sender import SenderConfig
+from bot.notifications.scheduler import DeploymentLock, SchedulerConfig, build_scheduler, install_jobs, job_runs, run_scheduler
+from bot.services import Services
 from bot.settings import Settings
-from bot.store import Store
 from bot.workdays import VN_TZ
 from tests.standins.telegram_api import TelegramStandIn
 
 
 def config_for(tmp_path, **changes) -> SchedulerConfig:
     db = tmp_path / "motcua.db"
-    Store(db)
+    Services.open(db)
     return dataclasses.replace(SchedulerConfig(db_path=str(db), jobstore_path=str(db)), **changes)
 
 
@@ -54,7 +54,7 @@ async def test_a_run_missed_during_downtime_fires_once(tmp_path):
 
 def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest_time(tmp_path):
     db = tmp_path / "motcua.db"
-    Store(db)
+    Services.open(db)
     settings = Settings.from_env(env={"MOTCUA_DB": str(db), "MOTCUA_DIGEST_TIME": "06:45"})
     config = SchedulerConfig.from_settings(settings)
     scheduler = build_scheduler(config)
@@ -97,13 +97,13 @@ async def test_a_standby_scheduler_runs_nothing_while_the_first_holds_the_lock(t
 
 async def test_the_scheduler_tells_a_subscriber_of_a_status_change(tmp_path):
     config = config_for(tmp_path, status_every_seconds=1, sender_every_seconds=1)
-    store = Store(config.db_path)
+    store = Services.open(config.db_path)
     citizen = store.users.seen("telegram", "555", "Lan")
     store.users.set_consent(citizen.id, True)
     now = dt.datetime.now(VN_TZ)
     store.dossiers.upsert([{"code": "HS-9", "status": "received", "received_at": now, "due_at": now + dt.timedelta(days=3)}],
                           source="demo", now=now)
-    store.subscribe("telegram:555", "dossier:HS-9")
+    store.subscriptions.add("telegram:555", "dossier:HS-9")
     stop = asyncio.Event()
     async with TelegramStandIn() as api:
         bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))

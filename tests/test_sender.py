@@ -20,10 +20,10 @@ import pytest
 from bot.channels.telegram import TelegramConfig, build_bot
 from bot.channels.telegram_send import TelegramSender
 from bot.channels.zalo_send import ZaloSender
-from bot.outbox import Outbox
-from bot.sender import Sender, SenderConfig
-from bot.store import Store
-from bot.users import User
+from bot.delivery.outbox import Outbox
+from bot.delivery.sender import Sender, SenderConfig
+from bot.people.users import User
+from bot.services import Services
 from tests.standins.telegram_api import TelegramStandIn
 from tests.standins.zalo_api import ZaloStandIn
 
@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FAST = dict(backoff=0.2, max_backoff=1.0, poll=0.2)
 
 
-def fill(store: Store, outbox: Outbox, chats: int, per_chat: int, first_chat: int = 5000) -> int:
+def fill(store: Services, outbox: Outbox, chats: int, per_chat: int, first_chat: int = 5000) -> int:
     """``chats`` consenting Telegram accounts with ``per_chat`` notices each (texts unique per chat); returns the count."""
     for i in range(chats):
         user = store.users.seen("telegram", str(first_chat + i), f"Dân {i}")
         store.users.set_consent(user.id, True)
         for n in range(per_chat):
-            outbox.enqueue(user.id, f"tip:eid:{n}", f"Thông báo số {n} cho tài khoản {i}")
+            outbox.enqueue(user, f"tip:eid:{n}", f"Thông báo số {n} cho tài khoản {i}")
     return chats * per_chat
 
 
@@ -65,25 +65,26 @@ async def finish(process: asyncio.subprocess.Process, timeout: float = 120) -> s
     return out.decode()
 
 
-def one_tip(tmp_path: Path, chat: str) -> Tuple[Store, Outbox, User]:
+def one_tip(tmp_path: Path, chat: str) -> Tuple[Services, Outbox, User]:
     """A consenting Telegram user ``chat`` (Lan) with one e-ID tip waiting in the outbox."""
-    store = Store(tmp_path / "motcua.db")
+    store = Services.open(tmp_path / "motcua.db")
     outbox = Outbox(store.path)
     lan = store.users.seen("telegram", chat, "Lan")
     store.users.set_consent(lan.id, True)
-    outbox.enqueue(lan.id, "tip:eid:1", "Mẹo 1")
+    outbox.enqueue(lan, "tip:eid:1", "Mẹo 1")
     return store, outbox, lan
 
 
 async def drain_into(api: TelegramStandIn, outbox: Outbox, read_timeout: float = 10.0, **config: float) -> None:
     """Run a sender over ``outbox`` into the Telegram stand-in until nothing is left to send."""
     async with build_bot(TelegramConfig(token=api.token, api_url=api.base_url, read_timeout=read_timeout)) as bot:
-        await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**{**FAST, **config})).run(until_drained=True)
+        await Sender(outbox, {"telegram": TelegramSender(bot)}, SenderConfig(**{**FAST, **config}),
+                     directory=Services.open(outbox.path).users).run(until_drained=True)
 
 
 async def test_a_sender_killed_mid_run_and_restarted_delivers_everything_once(tmp_path):
     db = tmp_path / "motcua.db"
-    store, outbox = Store(db), Outbox(db)
+    store, outbox = Services.open(db), Outbox(db)
     total = fill(store, outbox, chats=60, per_chat=2)
     async with TelegramStandIn(enforce_limits=True, fault_rate=0.1, fault_kinds=(429, 500, 502, "slow"), seed=7) as api:
         first = await start_sender(db, api, "--forever")
@@ -115,7 +116,7 @@ async def test_a_sender_killed_mid_run_and_restarted_delivers_everything_once(tm
 
 async def test_two_senders_at_once_never_send_a_notice_twice(tmp_path):
     db = tmp_path / "motcua.db"
-    store, outbox = Store(db), Outbox(db)
+    store, outbox = Services.open(db), Outbox(db)
     total = fill(store, outbox, chats=50, per_chat=3)
     async with TelegramStandIn(fault_rate=0.1, seed=3) as api:
         senders = [await start_sender(db, api), await start_sender(db, api)]  # they share one pace: ~5 s together
@@ -131,7 +132,7 @@ async def test_two_senders_at_once_never_send_a_notice_twice(tmp_path):
 
 
 async def test_zalo_window_closed_falls_back_to_the_persons_telegram(tmp_path):
-    store = Store(tmp_path / "motcua.db")
+    store = Services.open(tmp_path / "motcua.db")
     outbox = Outbox(store.path)
     three_days_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).isoformat(timespec="seconds")
     zalo_account = store.users.seen("zalo", "2468458835296197922", "Lan", at=three_days_ago)
@@ -139,13 +140,13 @@ async def test_zalo_window_closed_falls_back_to_the_persons_telegram(tmp_path):
     store.users.link(zalo_account.id, telegram_account.id)
     for account in (zalo_account, telegram_account):
         store.users.set_consent(account.id, True)
-    outbox.enqueue(zalo_account.id, "dossier:X-1:status:9", "🔔 Hồ sơ X-1 đã có kết quả.")
+    outbox.enqueue(zalo_account, "dossier:X-1:status:9", "🔔 Hồ sơ X-1 đã có kết quả.")
     async with ZaloStandIn() as zalo, TelegramStandIn() as api:
         bot = build_bot(TelegramConfig(token=api.token, api_url=api.base_url))
         zalo_sender = ZaloSender(zalo.config(), store)
         async with bot:
-            stats = await Sender(outbox, {"zalo": zalo_sender, "telegram": TelegramSender(bot)}, SenderConfig(**FAST)).run(
-                until_drained=True)
+            stats = await Sender(outbox, {"zalo": zalo_sender, "telegram": TelegramSender(bot)}, SenderConfig(**FAST),
+                                 directory=store.users).run(until_drained=True)
         await zalo_sender.close()
         assert api.sent_texts(777) == ["🔔 Hồ sơ X-1 đã có kết quả."]
         assert zalo.texts_to("2468458835296197922") == []

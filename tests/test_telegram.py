@@ -16,9 +16,8 @@ import pytest
 import telegram
 from aiohttp import web
 
-from bot.assistant import Attachment, Reply
+from bot.catalogue.documents import docx_text
 from bot.channels import webchat
-from bot.channels.base import ChannelSender, DeliveryError
 from bot.channels.telegram import (
     MEDIA_TEXT,
     START_TEXT,
@@ -29,8 +28,9 @@ from bot.channels.telegram import (
     stop_telegram,
 )
 from bot.channels.telegram_send import ButtonPayloads, TelegramSender, split_text
-from bot.channels.text import utf16_len
-from bot.documents import docx_text
+from bot.delivery.errors import ChannelSender, DeliveryError
+from bot.delivery.reply import Attachment, Reply
+from bot.delivery.text import utf16_len
 from bot.settings import Settings
 from tests.standins.telegram_api import TelegramStandIn
 
@@ -226,13 +226,13 @@ async def test_commands(api, channel, store):
     assert store.users.find("telegram", str(chat)).consent is True
     assert "Mã hồ sơ có dạng" in (await ask(api, chat, "/dangky abc"))[0]["text"]
     assert "chưa tìm thấy" in (await ask(api, chat, "/dangky 000.00.12.H49-991231-9999"))[0]["text"]
-    assert store.subscriptions(f"telegram:{chat}") == []
+    assert store.subscriptions.topics(f"telegram:{chat}") == []
     assert DOSSIER in (await ask(api, chat, f"/dangky {DOSSIER.lower()}"))[0]["text"]
-    assert store.subscriptions(f"telegram:{chat}") == [f"dossier:{DOSSIER}"]
+    assert store.subscriptions.topics(f"telegram:{chat}") == [f"dossier:{DOSSIER}"]
 
     cancelled = await ask(api, chat, "/huy")
     assert "dừng gửi thông báo" in cancelled[0]["text"]
-    assert store.users.find("telegram", str(chat)).consent is False and store.subscriptions(f"telegram:{chat}") == []
+    assert store.users.find("telegram", str(chat)).consent is False and store.subscriptions.topics(f"telegram:{chat}") == []
     assert "/help" in (await ask(api, chat, "/khongco"))[0]["text"]
 
 

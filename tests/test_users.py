@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import Store
-from bot.users import conversation_id, split_conversation_id
+from bot.people.users import conversation_id, split_conversation_id
+from bot.services import Services
 
 
 @pytest.fixture
 def users(tmp_path):
-    return Store(tmp_path / "users.db").users
+    return Services.open(tmp_path / "users.db").users
 
 
 def test_first_message_creates_the_account_and_later_ones_keep_it(users):
@@ -39,8 +39,8 @@ def test_consent_role_and_linked_accounts_of_one_person(users):
 
 
 def test_the_table_survives_reopening_the_file(tmp_path):
-    Store(tmp_path / "a.db").users.seen("telegram", "7", "An")
-    assert Store(tmp_path / "a.db").users.find("telegram", "7").display_name == "An"
+    Services.open(tmp_path / "a.db").users.seen("telegram", "7", "An")
+    assert Services.open(tmp_path / "a.db").users.find("telegram", "7").display_name == "An"
 
 
 def test_conversation_ids_round_trip_and_reject_strangers():

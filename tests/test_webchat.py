@@ -9,8 +9,9 @@ import uuid
 import httpx
 import pytest
 
-from bot.assistant import Assistant
 from bot.channels import webchat
+from bot.conversation.engine import Assistant
+from bot.services import Services
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -166,7 +167,7 @@ async def test_unknown_api_path_and_wrong_method_answer_in_json(client):
 
 
 async def test_assistant_failure_is_a_polite_500_and_is_logged(settings, caplog):
-    broken = Assistant(agent=None, settings=settings)  # the real engine with no Rasa agent: handle() raises
+    broken = Assistant(agent=None, settings=settings, services=Services.open(settings.db_path))  # the real engine with no Rasa agent: handle() raises
     runner = await webchat.serve(broken, "127.0.0.1", 0)
     try:
         async with httpx.AsyncClient(base_url=base_url(runner), timeout=30) as http:

@@ -17,8 +17,8 @@ from contextlib import closing
 
 import pytest
 
-from bot.assistant import sqlite_tracker_store
-from bot.workers import ERR_WORKER, WorkerPool, pinned_tracker_store_class, worker_index
+from bot.conversation.tracker_store import sqlite_tracker_store
+from bot.conversation.workers import ERR_WORKER, WorkerPool, pinned_tracker_store_class, worker_index
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -116,7 +116,7 @@ async def test_messages_of_one_conversation_are_answered_in_order(pool):
 
 
 async def test_an_attachment_comes_back_with_its_bytes(pool):
-    from bot.documents import DOCX_MIME, docx_text
+    from bot.catalogue.documents import DOCX_MIME, docx_text
 
     replies = await pool.handle(on_worker(1), "cho xin mẫu tờ khai đăng ký kết hôn", {"as_of": "2026-11-24"})
     files = [a for r in replies for a in r.attachments]

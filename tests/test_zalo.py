@@ -15,16 +15,17 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.assistant import EMPTY_REPLY, Attachment, Reply
+from bot.catalogue.documents import docx_text
 from bot.channels import webchat
-from bot.channels.base import ChannelSender, DeliveryError, WindowClosed
-from bot.channels.text import utf16_len
 from bot.channels.zalo import GREETING, MEDIA_REPLY, ZaloChannel, ZaloConfig, attach_webhook
 from bot.channels.zalo_send import TEXT_LIMIT, ZaloSender
 from bot.channels.zalo_tokens import TokenManager, TokenStore
-from bot.documents import docx_text
+from bot.delivery.errors import ChannelSender, DeliveryError, WindowClosed
+from bot.delivery.reply import Attachment, Reply
+from bot.delivery.text import utf16_len
+from bot.phrases import EMPTY_MESSAGE_REPLY as EMPTY_REPLY
+from bot.services import Services
 from bot.settings import Settings
-from bot.store import Store
 from tests.standins.zalo_api import ZaloStandIn
 
 CS = "/v3.0/oa/message/cs"
@@ -47,9 +48,9 @@ async def zalo() -> AsyncIterator[ZaloStandIn]:
 
 
 @pytest.fixture
-def zstore(tmp_path) -> Store:
+def zstore(tmp_path) -> Services:
     """A fresh database for the channel's users, tokens and windows."""
-    return Store(tmp_path / "zalo.db")
+    return Services.open(tmp_path / "zalo.db")
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def serve(assistant: Any, store: Store, zalo: ZaloStandIn, http: httpx.AsyncClient,
+async def serve(assistant: Any, store: Services, zalo: ZaloStandIn, http: httpx.AsyncClient,
                 config: Optional[ZaloConfig] = None) -> AsyncIterator[Served]:
     channel = ZaloChannel(config or zalo.config(), assistant, store, http=http)
     app = webchat.create_app(assistant)

@@ -49,7 +49,7 @@ from telegram.ext import (
 
 from bot.channels.http import read_body
 from bot.channels.telegram_send import ButtonPayloads, TelegramSender, resolve_callback, send_reply
-from bot.users import conversation_id
+from bot.people.users import conversation_id
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_WEBHOOK_BODY = 1024 * 1024  # an Update with a long message and the message it replies to stays far below
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Bot API setWebhook: secret_token
-DOSSIER_EXAMPLE = "000.00.12.H49-251120-0031"
 
 START_TEXT = (
     "Em chào anh/chị! Em là trợ lý ảo của Bộ phận Một cửa phường.\n"
@@ -90,13 +89,6 @@ COMMANDS = [
     BotCommand("dangky", "Nhận thông báo (kèm mã hồ sơ để theo dõi)"),
     BotCommand("huy", "Dừng nhận thông báo"),
 ]
-CONSENT_TEXT = ("Em đã ghi nhận anh/chị đồng ý nhận thông báo của Bộ phận Một cửa qua Telegram. "
-                "Để nhận tin khi hồ sơ thay đổi, gõ /dangky kèm mã hồ sơ. Gõ /huy để dừng.")
-SUBSCRIBED_TEXT = "Em sẽ báo anh/chị khi hồ sơ {code} có thay đổi. Gõ /huy để dừng nhận tin."
-ALREADY_TEXT = "Anh/chị đã đăng ký theo dõi hồ sơ {code} từ trước. Gõ /huy để dừng nhận tin."
-NO_DOSSIER_TEXT = "Em chưa tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại mã in trên Giấy tiếp nhận hồ sơ giúp em."
-BAD_CODE_TEXT = "{reason} Mã hồ sơ có dạng như " + DOSSIER_EXAMPLE + "."
-CANCEL_TEXT = "Em đã dừng gửi thông báo cho anh/chị{detail}. Gõ /dangky nếu muốn nhận lại."
 MEDIA_TEXT = ("Em hiện chỉ đọc được tin nhắn chữ, chưa xem được ảnh, nhãn dán hay tin nhắn thoại. "
               "Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần giấy tờ gì\".")
 UNKNOWN_COMMAND_TEXT = "Em chưa biết lệnh này. Gõ /help để xem em làm được gì ạ."
@@ -234,7 +226,7 @@ async def record_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Optional[list] = None) -> None:
     """Send one text (with buttons) to the chat of ``update``."""
-    from bot.assistant import Reply
+    from bot.delivery.reply import Reply
 
     await send_reply(context.bot, update.effective_chat.id, Reply(text, list(buttons or [])), _deps(context).payloads)
 
@@ -251,7 +243,7 @@ async def _typing_if_slow(bot: Any, chat_id: int, after: float) -> None:
 
 async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """Pass ``text`` to the assistant as the chat's message and send back its replies."""
-    from bot.assistant import Reply
+    from bot.delivery.reply import Reply
 
     deps, chat_id = _deps(context), update.effective_chat.id
     async with deps.one_at_a_time(chat_id):  # the first await: tasks reach it in the order updates arrived
@@ -284,35 +276,14 @@ async def hoso(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def dangky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/dangky [mã]: consent to notifications; with a dossier code, also follow that dossier."""
-    from nlu.dossier_code import explain_invalid, looks_like_code
-
-    deps, chat_id = _deps(context), str(update.effective_chat.id)
+    """/dangky [mã]: consent to notifications and, with a dossier code, follow it (the ``subscribe`` action decides)."""
     code = " ".join(context.args or []).strip()
-    account = deps.store.users.find("telegram", chat_id) or deps.store.users.seen("telegram", chat_id)
-    if not code:
-        deps.store.users.set_consent(account.id, True)
-        await _answer(update, context, CONSENT_TEXT)
-        return
-    if not looks_like_code(code):
-        await _answer(update, context, BAD_CODE_TEXT.format(reason=explain_invalid(code)))
-        return
-    dossier = deps.store.dossiers.get(code)
-    if dossier is None:
-        await _answer(update, context, NO_DOSSIER_TEXT.format(code=code))
-        return
-    deps.store.users.set_consent(account.id, True)
-    new = deps.store.subscribe(conversation_id("telegram", chat_id), f"dossier:{dossier['code']}")
-    await _answer(update, context, (SUBSCRIBED_TEXT if new else ALREADY_TEXT).format(code=dossier["code"]))
+    await converse(update, context, "/subscribe" + (json.dumps({"dossier_code": code}, ensure_ascii=False) if code else ""))
 
 
 async def huy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/huy: withdraw consent and every subscription."""
-    deps, chat_id = _deps(context), str(update.effective_chat.id)
-    account = deps.store.users.find("telegram", chat_id) or deps.store.users.seen("telegram", chat_id)
-    deps.store.users.set_consent(account.id, False)
-    removed = deps.store.unsubscribe(conversation_id("telegram", chat_id))
-    await _answer(update, context, CANCEL_TEXT.format(detail=f" (đã hủy theo dõi {removed} hồ sơ/chủ đề)" if removed else ""))
+    """/huy: withdraw consent and every subscription (the ``unsubscribe`` action)."""
+    await converse(update, context, "/unsubscribe")
 
 
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,4 +1,4 @@
-"""Telegram, the sending side: a :class:`bot.assistant.Reply` rendered as Bot API messages, and the outbox's sender.
+"""Telegram, the sending side: a :class:`bot.conversation.engine.Reply` rendered as Bot API messages, and the outbox's sender.
 
 - Text is split under Telegram's 4,096-character limit at paragraph, line or word boundaries (a word is cut
   only when it alone is longer than a message), then HTML-escaped chunk by chunk, so no entity is ever cut.
@@ -8,8 +8,8 @@
   distinct payloads.
 - Attachments: ``kind == "photo"`` goes out with sendPhoto, anything else with sendDocument (bytes, filename,
   caption cut to 1,024 characters).
-- :class:`TelegramSender` is :class:`bot.channels.base.ChannelSender` for Telegram: it turns PTB's errors into
-  :class:`bot.channels.base.DeliveryError` (flood control -> ``retry_after``; time-outs, network and 5xx errors ->
+- :class:`TelegramSender` is :class:`bot.delivery.errors.ChannelSender` for Telegram: it turns PTB's errors into
+  :class:`bot.delivery.errors.DeliveryError` (flood control -> ``retry_after``; time-outs, network and 5xx errors ->
   transient; a user who blocked the bot or a chat that does not exist -> permanent, try another channel).
 
 Limits: https://core.telegram.org/bots/api#sendmessage (text 1-4096 characters after entities parsing),
@@ -33,10 +33,11 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.channels.base import DeliveryError
-from bot.channels.text import shorten
-from bot.channels.text import split_text as text_split
-from bot.timestamps import utc_iso
+from bot.db import transaction
+from bot.delivery.errors import DeliveryError
+from bot.delivery.text import shorten
+from bot.delivery.text import split_text as text_split
+from bot.timeutil import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "chat_id i
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
-    """``text`` cut into Telegram messages (see :func:`bot.channels.text.split_text`)."""
+    """``text`` cut into Telegram messages (see :func:`bot.delivery.text.split_text`)."""
     return text_split(text, limit)
 
 
@@ -70,8 +71,6 @@ class ButtonPayloads:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self._known: Dict[str, str] = {}  # payload -> id, for payloads already stored
-        with db.conn:
-            db.execute(f"create table if not exists {self.TABLE} (id text primary key, payload text not null, created_at text)")
 
     def key(self, payload: str) -> str:
         """The short id of ``payload`` (stored on first use; the same payload always gets the same id)."""
@@ -81,7 +80,7 @@ class ButtonPayloads:
         digest = base64.urlsafe_b64encode(hashlib.sha256(payload.encode("utf-8")).digest()).decode("ascii")
         for length in (16, 24, 43):
             key = digest[:length]
-            with self.db.conn:
+            with transaction(self.db.conn):
                 self.db.execute(f"insert or ignore into {self.TABLE} (id, payload, created_at) values (?, ?, ?)",
                                 [key, payload, utc_iso()])
             if self.payload(key) == payload:
@@ -160,7 +159,7 @@ def _seconds(value: Union[int, float, dt.timedelta]) -> float:
 
 
 def delivery_error(error: TelegramError) -> DeliveryError:
-    """What a PTB error means for the outbox (see :class:`bot.channels.base.DeliveryError`)."""
+    """What a PTB error means for the outbox (see :class:`bot.delivery.errors.DeliveryError`)."""
     reason = f"telegram: {error.message}"
     if isinstance(error, RetryAfter):
         with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta; both are handled
@@ -187,7 +186,7 @@ def chat_id_of(channel_user_id: str) -> Union[int, str]:
 
 
 class TelegramSender:
-    """The outbox's sending side for Telegram (:class:`bot.channels.base.ChannelSender`)."""
+    """The outbox's sending side for Telegram (:class:`bot.delivery.errors.ChannelSender`)."""
 
     channel = "telegram"
 

@@ -49,11 +49,12 @@ from typing import Any, Callable, Dict, Optional, Set
 import httpx
 from aiohttp import web
 
-from bot.channels.base import DeliveryError
 from bot.channels.http import json_response, read_body
 from bot.channels.zalo_send import ZaloSender
-from bot.timestamps import utc_iso
-from bot.users import conversation_id
+from bot.db import transaction
+from bot.delivery.errors import DeliveryError
+from bot.people.users import conversation_id
+from bot.timeutil import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class ZaloEvent:
 
     @property
     def at(self) -> str:
-        """The event time as an ISO string (UTC, seconds), as :mod:`bot.users` stores times."""
+        """The event time as an ISO string (UTC, seconds), as :mod:`bot.people.users` stores times."""
         return utc_iso(self.timestamp_ms / 1000)
 
 
@@ -207,9 +208,6 @@ class ZaloChannel:
         self._user_locks: Dict[str, asyncio.Lock] = {}
         self._pending: Dict[str, int] = {}
         self._slots = asyncio.Semaphore(concurrency)
-        with store.db.conn:
-            store.db.execute("create table if not exists zalo_events (key text primary key, at_ms integer not null, name text not null)")
-            store.db.execute("create index if not exists zalo_events_at on zalo_events (at_ms)")
 
     # the webhook ------------------------------------------------------------------------
     async def webhook(self, request: web.Request) -> web.Response:
@@ -252,7 +250,7 @@ class ZaloChannel:
             first_contact = self._record_user(event, now_ms)
             self._start(event, first_contact)
         except Exception:  # forget the key so that Zalo's retry of this event is not taken for a replay
-            with self.store.db.conn:
+            with transaction(self.store.db.conn):
                 self.store.db.execute("delete from zalo_events where key = ?", [event.key])
             raise
         return 200, {"status": "accepted"}
@@ -260,7 +258,7 @@ class ZaloChannel:
     def _first_time(self, event: ZaloEvent, now_ms: int) -> bool:
         """Record the event's key; False when it was seen before. Old keys are forgotten after twice the max age."""
         db = self.store.db
-        with db.conn:
+        with transaction(db.conn):
             db.execute("delete from zalo_events where at_ms < ?", [now_ms - int(2 * self.max_event_age * 1000)])
             cursor = db.execute("insert or ignore into zalo_events (key, at_ms, name) values (?, ?, ?)",
                                 [event.key, now_ms, event.name])
@@ -304,7 +302,7 @@ class ZaloChannel:
 
     async def handle(self, event: ZaloEvent, first_contact: bool = False) -> None:
         """What the assistant does with one accepted event."""
-        from bot.assistant import Reply
+        from bot.delivery.reply import Reply
 
         uid = event.user_id
         if event.name in TEXT_EVENTS:

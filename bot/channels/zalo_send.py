@@ -1,4 +1,4 @@
-"""Zalo OA, the sending side: a :class:`bot.assistant.Reply` as customer-service messages, the reply window, and the outbox's sender.
+"""Zalo OA, the sending side: a :class:`bot.conversation.engine.Reply` as customer-service messages, the reply window, and the outbox's sender.
 
 Every message goes out through the OA message API v3.0, customer-service type: ``POST {api}/v3.0/oa/message/cs``
 with the header ``access_token`` and the body ``{"recipient": {"user_id": ...}, "message": {...}}``
@@ -55,10 +55,11 @@ from typing import Any, Dict, List, Optional, Sequence
 import httpx
 import sqlite_utils
 
-from bot.channels.base import DeliveryError, WindowClosed
-from bot.channels.text import split_text as text_split
 from bot.channels.zalo_tokens import TokenManager
-from bot.timestamps import utc_iso
+from bot.db import transaction
+from bot.delivery.errors import DeliveryError, WindowClosed
+from bot.delivery.text import split_text as text_split
+from bot.timeutil import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def error_for(code: int, message: str = "") -> DeliveryError:
 
 # text ---------------------------------------------------------------------------------------
 def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
-    """``text`` cut into Zalo messages (see :func:`bot.channels.text.split_text`)."""
+    """``text`` cut into Zalo messages (see :func:`bot.delivery.text.split_text`)."""
     return text_split(text, limit)
 
 
@@ -158,7 +159,7 @@ class Outgoing:
     """One API message to send: a ready ``message`` object, or a file/photo to upload first."""
 
     message: Dict[str, Any] = field(default_factory=dict)
-    upload: Optional[Any] = None      # bot.assistant.Attachment
+    upload: Optional[Any] = None      # bot.conversation.engine.Attachment
     kind: str = "message"             # "message" | "file" | "image"
 
 
@@ -185,7 +186,7 @@ def _document_text(attachment: Any) -> Optional[str]:
     name = attachment.filename.lower()
     if name.endswith(".docx"):
         try:
-            from bot.documents import docx_text
+            from bot.catalogue.documents import docx_text
 
             return docx_text(attachment.content)
         except Exception:  # not a package our docx() wrote
@@ -251,16 +252,13 @@ class ButtonMemory:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        with db.conn:
-            db.execute("create table if not exists zalo_buttons (user_id text not null, title text not null,"
-                       " payload text not null, offered_at text not null, primary key (user_id, title))")
 
     def offer(self, user_id: str, buttons: Dict[str, str]) -> None:
         """Remember ``buttons`` (title → payload) as the latest offer to ``user_id``."""
         if not buttons:
             return
         at = utc_iso()
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute("delete from zalo_buttons where user_id = ?", [user_id])
             self.db.conn.executemany("insert or ignore into zalo_buttons values (?, ?, ?, ?)",
                                      [(user_id, t, p, at) for t, p in buttons.items()])
@@ -280,9 +278,6 @@ class ReplyWindow:
         self.users = users
         self.free = free
         self.window = window
-        with db.conn:
-            db.execute("create table if not exists zalo_reply_window (user_id text primary key, window_start text not null,"
-                       " sent integer not null default 0)")
 
     def reserve(self, user_id: str, count: int, now: Optional[dt.datetime] = None) -> None:
         """Count ``count`` messages about to go to ``user_id``, or raise :class:`WindowClosed` with the reason."""
@@ -296,7 +291,7 @@ class ReplyWindow:
             raise WindowClosed(f"Đã quá 48 giờ kể từ tin nhắn cuối của người dùng Zalo ({hours} giờ trước): "
                                "tin chủ động cần hạn mức trả phí của Zalo.")
         key = user.last_message_at
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute("insert or ignore into zalo_reply_window (user_id, window_start, sent) values (?, ?, 0)", [user_id, key])
             self.db.execute("update zalo_reply_window set window_start = ?, sent = 0 where user_id = ? and window_start != ?",
                             [key, user_id, key])
@@ -310,7 +305,7 @@ class ReplyWindow:
     def release(self, user_id: str, count: int) -> None:
         """Give back ``count`` reserved messages that were not sent."""
         if count > 0:
-            with self.db.conn:
+            with transaction(self.db.conn):
                 self.db.execute("update zalo_reply_window set sent = max(0, sent - ?) where user_id = ?", [count, user_id])
 
     def sent(self, user_id: str) -> int:
@@ -363,7 +358,7 @@ class ZaloClient:
 
 
 class ZaloSender:
-    """:class:`bot.channels.base.ChannelSender` for Zalo: window and quota checked first, then the CS messages."""
+    """:class:`bot.delivery.errors.ChannelSender` for Zalo: window and quota checked first, then the CS messages."""
 
     channel = "zalo"
 

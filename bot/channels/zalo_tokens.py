@@ -56,8 +56,9 @@ from typing import Callable, Optional
 import httpx
 import sqlite_utils
 
-from bot.channels.base import DeliveryError
-from bot.timestamps import utc_iso
+from bot.db import transaction
+from bot.delivery.errors import DeliveryError
+from bot.timeutil import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,6 @@ class TokenStore:
     def __init__(self, db: sqlite_utils.Database, app_id: str) -> None:
         self.db = db
         self.app_id = app_id
-        with db.conn:
-            db.execute(
-                "create table if not exists zalo_tokens (app_id text primary key, access_token text not null,"
-                " refresh_token text not null, expires_at real, state text not null default 'valid', claimed_at real,"
-                " seed text not null, refused_with text, note text not null default '', updated_at text not null)"
-            )
 
     def load(self) -> Optional[TokenRow]:
         """The stored row, or None."""
@@ -112,7 +107,7 @@ class TokenStore:
 
     def seed(self, access_token: str, refresh_token: str, seed: str, now: float) -> None:
         """Store the pair from the settings (first start, or the operator authorised the OA again)."""
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute(
                 "insert or replace into zalo_tokens (app_id, access_token, refresh_token, expires_at, state, claimed_at,"
                 " seed, refused_with, note, updated_at) values (?, ?, ?, null, 'valid', null, ?, null, 'from settings', ?)",
@@ -121,7 +116,7 @@ class TokenStore:
 
     def claim(self, refresh_token: str, now: float, lease: float) -> bool:
         """Mark the refresh of ``refresh_token`` as started; False when another sender holds it (or it is spent)."""
-        with self.db.conn:
+        with transaction(self.db.conn):
             cursor = self.db.execute(
                 "update zalo_tokens set state = 'refreshing', claimed_at = ?, updated_at = ?"
                 " where app_id = ? and refresh_token = ?"
@@ -132,7 +127,7 @@ class TokenStore:
 
     def save(self, old_refresh_token: str, access_token: str, refresh_token: str, expires_at: Optional[float], now: float) -> bool:
         """Replace the pair whose refresh token was ``old_refresh_token`` with the new one, in one transaction."""
-        with self.db.conn:
+        with transaction(self.db.conn):
             cursor = self.db.execute(
                 "update zalo_tokens set access_token = ?, refresh_token = ?, expires_at = ?, state = 'valid',"
                 " claimed_at = null, refused_with = null, note = 'refreshed', updated_at = ?"
@@ -143,7 +138,7 @@ class TokenStore:
 
     def refuse(self, refresh_token: str, secret_fp: str, note: str, now: float) -> None:
         """Record that Zalo refused ``refresh_token``: the OA must be authorised again."""
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute(
                 "update zalo_tokens set state = 'reauth', claimed_at = null, refused_with = ?, note = ?, updated_at = ?"
                 " where app_id = ? and refresh_token = ?",
@@ -152,7 +147,7 @@ class TokenStore:
 
     def reopen(self, now: float) -> None:
         """Allow one more refresh after a refusal (the app secret in the settings changed since)."""
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute(
                 "update zalo_tokens set state = 'valid', refused_with = null, note = 'app secret changed', updated_at = ?"
                 " where app_id = ? and state = 'reauth'",

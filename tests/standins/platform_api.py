@@ -2,7 +2,7 @@
 
 It speaks the shape of ``data/platform_mapping.yml`` (OpenCPS v2 ``GET /o/rest/v2/dossiers``: ``start``/``end``
 offsets, answer ``{"total": N, "data": [...]}``, DossierDataModel field names, dates "dd/MM/yyyy HH:mm:ss"),
-so the real client (httpx in ``bot.platform_sync``) talks to it as to a province's server. It runs in a
+so the real client (httpx in ``bot.intake.platform_sync``) talks to it as to a province's server. It runs in a
 thread (the sync client is synchronous)::
 
     with PlatformStandIn(token="t") as api:          # port 0: the OS picks a free port

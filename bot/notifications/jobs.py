@@ -32,47 +32,40 @@ import logging
 from collections import defaultdict
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from actions.dossier import STATUS_NAMES, mask_name
-from actions.render import UNVERIFIED, documents_text, fees_text, sources_line, time_text
-from bot.dossiers import OPEN_SQL, iso
-from bot.outbox import Outbox
-from bot.sender import PUSH_CHANNELS
-from bot.users import User, split_conversation_id
-from bot.workdays import VN_TZ, WorkCalendar, default_calendar
+from bot.catalogue.answers import UNVERIFIED, documents_text, fees_text, sources_line, time_text
+from bot.catalogue.procedures import EID_PROCEDURE
+from bot.db import OPEN_SQL
+from bot.delivery.outbox import Outbox
+from bot.delivery.text import shorten
+from bot.dossiers.presentation import STATUS_NAMES, mask_name
+from bot.people.subscriptions import subscribed_accounts
+from bot.people.users import User
+from bot.services import Services
+from bot.timeutil import VN_TZ, iso
+from bot.timeutil import local as _local
+from bot.workdays import WorkCalendar, default_calendar
 
 log = logging.getLogger(__name__)
 
-EID_PROCEDURE = "dinh-danh-dien-tu-muc-2"
 MAX_CHARS = 2000          # Zalo's text limit (bot/channels/zalo_send.py), below Telegram's 4,096
 MAX_CODES = 6             # dossier codes listed per handler in a digest section
 STOP_HINT = "Nhắn \"hủy nhận tin\" nếu không muốn nhận thông báo nữa."
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
-STATE_SQL = "create table if not exists notifier_state (name text primary key, value text not null)"
-ALERTED_SQL = ("create table if not exists overdue_alerted (code text primary key, at text not null,"
-               " recipients integer not null)")
 
 
 # helpers -------------------------------------------------------------------------------------------------
 def _state(outbox: Outbox, name: str) -> Optional[str]:
     """A value the notifier keeps between runs (a cursor), or None."""
-    outbox.conn.execute(STATE_SQL)
     row = outbox.conn.execute("select value from notifier_state where name = ?", [name]).fetchone()
     return row[0] if row else None
 
 
 def _set_state(outbox: Outbox, name: str, value: str) -> None:
     """Keep ``value`` under ``name`` for the next run."""
-    outbox.conn.execute(STATE_SQL)
     outbox.conn.execute("insert into notifier_state (name, value) values (?, ?) on conflict (name) do update"
                         " set value = excluded.value", [name, value])
 
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    """``moment`` in Vietnam time (a naive one is refused)."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: pass a timezone-aware moment")
-    return moment.astimezone(VN_TZ)
 
 
 def day_name(day: dt.date) -> str:
@@ -80,41 +73,11 @@ def day_name(day: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
 
 
-def fit(text: str, limit: int = MAX_CHARS) -> str:
-    """``text`` cut at a line boundary to ``limit`` characters, with a closing "…" line when cut."""
-    if len(text) <= limit:
-        return text
-    lines, out = text.splitlines(), []
-    for line in lines:
-        if len("\n".join(out + [line, "…"])) > limit:
-            break
-        out.append(line)
-    return "\n".join(out + ["…"])
 
 
-def push_account(store: Any, account: Optional[User]) -> Optional[User]:
-    """The account a notice for ``account`` goes to: itself if it can receive pushes and consented, else another
-    consenting Telegram/Zalo account of the same person, else None."""
-    if account is None:
-        return None
-    if account.channel in PUSH_CHANNELS and account.consent:
-        return account
-    for other in store.users.accounts_of(account.person_id):
-        if other.channel in PUSH_CHANNELS and other.consent:
-            return other
-    return None
-
-
-def _subscribers(store: Any, topic: str) -> List[User]:
-    """Accounts to tell about ``topic`` (deduplicated by account)."""
-    found: Dict[int, User] = {}
-    rows = store.db.query("select user_id from subscriptions where upper(topic) = upper(?)", [topic])
-    for row in rows:
-        parts = split_conversation_id(row["user_id"])
-        account = push_account(store, store.users.find(*parts) if parts else None)
-        if account is not None:
-            found[account.id] = account
-    return list(found.values())
+def _subscribers(services: Services, topic: str) -> List[User]:
+    """Accounts to tell about ``topic`` (each once)."""
+    return subscribed_accounts(services.users, services.subscriptions, topic)
 
 
 # status changes ---------------------------------------------------------------------------------------------
@@ -139,28 +102,28 @@ def status_text(dossier: Dict[str, Any], change: Dict[str, Any], procedure_name:
     elif status == "done":
         lines.append("• Kết quả đã có: anh/chị đến Bộ phận Một cửa để nhận.")
     lines.append(STOP_HINT)
-    return fit("\n".join(lines))
+    return shorten("\n".join(lines), MAX_CHARS)
 
 
-def status_notices(store: Any, outbox: Outbox, *, batch: int = 1000) -> int:
+def status_notices(services: Services, outbox: Outbox, *, batch: int = 1000) -> int:
     """Enqueue a notice for every subscriber of every dossier whose status changed since the cursor; returns how many."""
     cursor = _state(outbox, "history_cursor")
     if cursor is None:  # first run: start from now
-        newest = list(store.db.query("select coalesce(max(id), 0) as id from dossier_history"))[0]["id"]
+        newest = services.dossiers.latest_history_id()
         _set_state(outbox, "history_cursor", str(newest))
         return 0
     after, queued = int(cursor), 0
     while True:
-        changes = store.dossiers.history_since(after, limit=batch)
+        changes = services.dossiers.history_since(after, limit=batch)
         if not changes:
             return queued
         for change in changes:
-            dossier = store.dossiers.get(change["code"])
+            dossier = services.dossiers.get(change["code"])
             if dossier is not None:
-                procedure = store.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
+                procedure = services.catalogue.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
                 text = status_text(dossier, change, procedure.short_name if procedure else None)
-                for account in _subscribers(store, f"dossier:{dossier['code']}"):
-                    queued += outbox.enqueue(account.id, f"dossier:{dossier['code']}:status:{change['id']}", text)
+                for account in _subscribers(services, f"dossier:{dossier['code']}"):
+                    queued += outbox.enqueue(account, f"dossier:{dossier['code']}:status:{change['id']}", text)
             after = change["id"]
         _set_state(outbox, "history_cursor", str(after))  # enqueue is idempotent: a crash before this only repeats no-ops
 
@@ -185,21 +148,20 @@ def overdue_text(dossier: Dict[str, Any], now: dt.datetime, calendar: WorkCalend
     late = late_days(dossier, now, calendar)
     if late:
         lines.append(f"• Đã quá {late} ngày làm việc.")
-    return fit("\n".join(lines))
+    return shorten("\n".join(lines), MAX_CHARS)
 
 
-def newly_overdue(store: Any, now: dt.datetime, limit: int) -> List[Dict[str, Any]]:
+def newly_overdue(services: Services, now: dt.datetime, limit: int) -> List[Dict[str, Any]]:
     """Open dossiers past due that have not been alerted yet, the longest overdue first."""
     sql = (f"select * from dossiers where {OPEN_SQL} and due_at < ?"
            " and not exists (select 1 from overdue_alerted a where a.code = dossiers.code) order by due_at limit ?")
-    return list(store.db.query(sql, [iso(_local(now)), int(limit)]))
+    return list(services.db.query(sql, [iso(_local(now)), int(limit)]))
 
 
-def overdue_alerts(store: Any, outbox: Outbox, now: dt.datetime, *, calendar: Optional[WorkCalendar] = None,
+def overdue_alerts(services: Services, outbox: Outbox, now: dt.datetime, *, calendar: Optional[WorkCalendar] = None,
                    limit: int = 500) -> int:
     """Alert the department's officials about each dossier that became overdue (once per dossier); returns alerts queued."""
     calendar = calendar or default_calendar()
-    outbox.conn.execute(ALERTED_SQL)
     first_scan = _state(outbox, "overdue_baseline") is None
     if first_scan:  # dossiers overdue before alerts existed go to the digest, not to a burst of alerts
         outbox.conn.execute("begin immediate")
@@ -210,15 +172,15 @@ def overdue_alerts(store: Any, outbox: Outbox, now: dt.datetime, *, calendar: Op
         return 0
     queued = 0
     officials: Dict[Optional[str], List[User]] = {}
-    for dossier in newly_overdue(store, now, limit):
+    for dossier in newly_overdue(services, now, limit):
         department = dossier.get("department")
         if department not in officials:
-            officials[department] = [a for a in (push_account(store, o) for o in store.users.officials(department))
+            officials[department] = [a for a in (services.users.push_account(o) for o in services.users.officials(department))
                                      if a is not None] if department else []
         text = overdue_text(dossier, now, calendar)
         recipients = officials[department]
         for account in recipients:
-            queued += outbox.enqueue(account.id, f"overdue:{dossier['code']}", text)
+            queued += outbox.enqueue(account, f"overdue:{dossier['code']}", text)
         outbox.conn.execute("insert or ignore into overdue_alerted (code, at, recipients) values (?, ?, ?)",
                             [dossier["code"], iso(_local(now)), len(recipients)])
         if not recipients:
@@ -265,17 +227,17 @@ def digest_text(department: str, today: dt.date, next_day: dt.date, overdue: Lis
 
     body = (_section("⚠️ Quá hạn", overdue, late) + _section("⏰ Đến hạn hôm nay", due_today)
             + _section(f"📅 Đến hạn ngày làm việc tiếp theo ({day_name(next_day)})", due_next))
-    return fit("\n".join(head + [""] + body))
+    return shorten("\n".join(head + [""] + body), MAX_CHARS)
 
 
-def daily_digests(store: Any, outbox: Outbox, now: dt.datetime, *, calendar: Optional[WorkCalendar] = None) -> int:
+def daily_digests(services: Services, outbox: Outbox, now: dt.datetime, *, calendar: Optional[WorkCalendar] = None) -> int:
     """Enqueue today's digest for every consenting official with a department (working days only); returns how many."""
     calendar = calendar or default_calendar()
     local = _local(now)
     today = local.date()
     if not calendar.is_working_day(today):
         return 0
-    officials = [o for o in store.users.officials() if o.department]
+    officials = [o for o in services.users.officials() if o.department]
     if not officials:
         return 0
     next_day = calendar.next_working_day(today)
@@ -289,24 +251,24 @@ def daily_digests(store: Any, outbox: Outbox, now: dt.datetime, *, calendar: Opt
             if row.get("department") in grouped:
                 grouped[row["department"]][kind].append(row)
 
-    put("overdue", store.dossiers.overdue(local))
-    put("today", store.dossiers.due_between(local, end_today))
-    put("next", store.dossiers.due_between(end_today, end_next))
+    put("overdue", services.dossiers.overdue(local))
+    put("today", services.dossiers.due_between(local, end_today))
+    put("next", services.dossiers.due_between(end_today, end_next))
     queued = 0
     for official in officials:
-        account = push_account(store, official)
+        account = services.users.push_account(official)
         if account is None:
             continue
         parts = grouped[official.department]
         text = digest_text(official.department, today, next_day, parts["overdue"], parts["today"], parts["next"], local, calendar)
-        queued += outbox.enqueue(account.id, f"digest:{today.isoformat()}:{official.id}", text)
+        queued += outbox.enqueue(account, f"digest:{today.isoformat()}:{official.id}", text)
     return queued
 
 
 # e-ID tips ----------------------------------------------------------------------------------------------------------
-def eid_tip_texts(store: Any, day: dt.date) -> List[str]:
+def eid_tip_texts(services: Services, day: dt.date) -> List[str]:
     """The level-2 e-ID tips, in order, from the catalogue entry (empty when it is not loaded)."""
-    procedure = store.procedure(EID_PROCEDURE)
+    procedure = services.catalogue.procedure(EID_PROCEDURE)
     if procedure is None:
         return []
     title = "💡 Mẹo: tài khoản định danh điện tử mức 2"
@@ -321,17 +283,17 @@ def eid_tip_texts(store: Any, day: dt.date) -> List[str]:
         [f"{title} (4/4) – chi phí", fees_text(procedure, day), ". ".join(summary[-1:]).rstrip(".") + "."],
     ]
     footer = [sources_line(procedure)] + ([UNVERIFIED] if not procedure.verified else []) + [STOP_HINT]
-    return [fit("\n".join(lines + footer)) for lines in tips]
+    return [shorten("\n".join(lines + footer), MAX_CHARS) for lines in tips]
 
 
-def eid_tips(store: Any, outbox: Outbox, now: dt.datetime, *, every_days: float = 7.0) -> int:
+def eid_tips(services: Services, outbox: Outbox, now: dt.datetime, *, every_days: float = 7.0) -> int:
     """Enqueue the next e-ID tip for each ``tips`` subscriber whose last tip is ``every_days`` old; returns how many."""
     local = _local(now)
-    texts = eid_tip_texts(store, local.date())
+    texts = eid_tip_texts(services, local.date())
     if not texts:
         return 0
     queued = 0
-    for account in _subscribers(store, "tips"):
+    for account in _subscribers(services, "tips"):
         sent = outbox.conn.execute("select count(*), max(created_at) from outbox where recipient_id = ? and event like 'tip:eid:%'",
                                    [account.id]).fetchone()
         count, last = sent[0], sent[1]
@@ -339,5 +301,5 @@ def eid_tips(store: Any, outbox: Outbox, now: dt.datetime, *, every_days: float 
             continue
         if last and now - dt.datetime.fromisoformat(last) < dt.timedelta(days=every_days):
             continue
-        queued += outbox.enqueue(account.id, f"tip:eid:{count + 1}", texts[count])
+        queued += outbox.enqueue(account, f"tip:eid:{count + 1}", texts[count])
     return queued

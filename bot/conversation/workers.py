@@ -3,7 +3,7 @@
 One ``Assistant.handle`` is CPU-bound Python (Rasa NLU, policies, in-process actions, the SQLite
 tracker store), so one process uses one core. :class:`WorkerPool` starts ``N`` processes (``spawn``:
 no TensorFlow state is forked), each loading the model once, and offers the same call as
-:class:`bot.assistant.Assistant`::
+:class:`bot.conversation.engine.Assistant`::
 
     pool = WorkerPool(settings, workers=2)
     await pool.start()                      # waits until every worker has loaded the model
@@ -54,7 +54,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from bot.assistant import Reply
+from bot.db import enable_wal
+from bot.delivery.reply import Reply
+from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,7 @@ async def _serve(conn: Connection, settings: Settings, model_path: str) -> None:
 
     threading.Thread(target=read, name="motcua-worker-pipe", daemon=True).start()
     conn.send(("hello", None, os.getpid()))
-    from bot.assistant import Assistant
+    from bot.conversation.engine import Assistant
 
     try:
         assistant = await Assistant.load(settings, Path(model_path), tracker_store_class=pinned_tracker_store_class())
@@ -242,7 +244,7 @@ class WorkerPool:
     # lifecycle ------------------------------------------------------------------------------
     async def start(self) -> "WorkerPool":
         """Start every worker and wait until each has loaded the model; raises if one cannot."""
-        from bot.assistant import latest_model
+        from bot.conversation.engine import latest_model
 
         if self._started:
             return self
@@ -307,29 +309,11 @@ class WorkerPool:
         """The process id of each worker (None while one is being started)."""
         return [w.pid if w else None for w in self._workers]
 
-    async def wait_ready(self, timeout: float = 300.0) -> None:
-        """Wait until every worker (a restarted one too) has loaded the model."""
-        async def all_ready() -> None:
-            while not all(w is not None and w.ready.done() and not w.ready.cancelled() and w.ready.exception() is None
-                          for w in self._workers):
-                await asyncio.sleep(0.05)
-        await asyncio.wait_for(all_ready(), timeout)
-
     # internals ----------------------------------------------------------------------------------
     def _prepare_databases(self) -> None:
         """Put the tracker database in WAL mode before several processes open it (the motcua DB already is)."""
-        import sqlite3
-
-        path = self.settings.tracker_db_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(str(path), timeout=30)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-        finally:
-            db.close()
-        from bot.store import Store
-
-        Store(self.settings.db_path).db.conn.close()  # creates the schema once, before the workers race to
+        enable_wal(self.settings.tracker_db_path)
+        Services.open(self.settings.db_path).db.conn.close()  # creates the schema once, before the workers race to
 
     def _spawn(self, index: int) -> _Worker:
         """Start worker ``index`` and watch its pipe."""

@@ -11,14 +11,16 @@ The Rasa conversation id of an account is ``"<channel>:<channel_user_id>"`` (see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Iterable, List, Optional
 
 import sqlite_utils
 
-from bot.timestamps import utc_iso
+from bot.db import transaction
+from bot.timeutil import utc_iso
 
 CHANNELS = ("web", "telegram", "zalo", "cli")
 ROLES = ("citizen", "official", "team")
+PUSH_CHANNELS = ("telegram", "zalo")  # channels that can message a user who did not write first
 
 
 @dataclass(frozen=True)
@@ -59,19 +61,6 @@ class Users:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        if "users" not in db.table_names():
-            db["users"].create(
-                {
-                    "id": int, "person_id": int, "channel": str, "channel_user_id": str, "display_name": str,
-                    "role": str, "department": str, "language": str, "consent": int, "consent_at": str,
-                    "created_at": str, "last_message_at": str,
-                },
-                pk="id",
-                not_null={"channel", "channel_user_id", "role"},
-                defaults={"role": "citizen", "language": "vi", "consent": 0, "display_name": ""},
-            )
-            db["users"].create_index(["channel", "channel_user_id"], unique=True)
-            db["users"].create_index(["person_id"])
 
     def _row(self, where: str, params: list) -> Optional[User]:
         rows = list(self.db.query(f"select * from users where {where}", params))
@@ -102,7 +91,7 @@ class Users:
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
         cuid, at, name = str(channel_user_id), at or utc_iso(), (display_name or "")[:200]
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute(
                 "insert into users (channel, channel_user_id, display_name, role, language, consent, created_at,"
                 " last_message_at) values (?, ?, ?, 'citizen', 'vi', 0, ?, ?)"
@@ -116,21 +105,21 @@ class Users:
 
     def set_consent(self, user_id: int, consent: bool) -> None:
         """Record the account's consent (or its withdrawal) to receive notifications."""
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute("update users set consent = ?, consent_at = ? where id = ?", [int(consent), utc_iso(), user_id])
 
     def set_role(self, user_id: int, role: str, department: Optional[str] = None) -> None:
         """Make the account an official (of ``department``), a team member, or a citizen."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute("update users set role = ?, department = ? where id = ?", [role, department, user_id])
 
     def link(self, user_id: int, other_id: int) -> None:
         """Record that two accounts belong to one person (``other_id`` joins ``user_id``'s person)."""
         person = self.get(user_id).person_id
         old = self.get(other_id).person_id
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute("update users set person_id = ? where person_id = ?", [person, old])
 
     def accounts_of(self, person_id: int) -> List[User]:
@@ -145,3 +134,22 @@ class Users:
         if department is not None:
             sql, params = sql + " and department = ?", [department]
         return [self.get(r["id"]) for r in self.db.query(sql + " order by id", params)]
+
+    def push_account(self, account: Optional[User], *, exclude: Iterable[int] = (),
+                     channels: Iterable[str] = PUSH_CHANNELS) -> Optional[User]:
+        """Where a notice for ``account`` can go: the account itself when it can receive pushes and consented, else the
+        person's most recently active other account that can (never one in ``exclude``); None when there is none."""
+        if account is None:
+            return None
+        allowed, skip = set(channels), set(exclude)
+        if account.id not in skip and account.channel in allowed and account.consent:
+            return account
+        for other in self.accounts_of(account.person_id):
+            if other.id not in skip and other.channel in allowed and other.consent:
+                return other
+        return None
+
+    def consented(self, account_id: int) -> bool:
+        """True when the account agrees to notifications now (checked again at send time)."""
+        account = self.get(account_id)
+        return bool(account and account.consent)

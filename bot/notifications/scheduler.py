@@ -10,7 +10,7 @@ id                 when                                           what
 ``status-notices`` every ``MOTCUA_STATUS_EVERY_SECONDS`` (30)     :func:`bot.notifications.status_notices`
 ``eid-tips``       ``MOTCUA_TIPS_TIME`` (09:00) every day         :func:`bot.notifications.eid_tips`
                    (``MOTCUA_TIPS_EVERY_DAYS``: 7 between tips)
-``sender``         every 5 s                                      keeps this process's :class:`bot.sender.Sender`
+``sender``         every 5 s                                      keeps this process's :class:`bot.delivery.sender.Sender`
                                                                   loop running and wakes it
 =================  =============================================  ==============================================
 
@@ -35,11 +35,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import fcntl
-import json
 import logging
 import os
-import signal
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional
@@ -49,12 +46,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.timestamps import utc_iso
+from bot.delivery.outbox import Outbox
+from bot.delivery.sender import Sender
+from bot.services import Services
+from bot.timeutil import now_vn, utc_iso
 
 log = logging.getLogger(__name__)
 
-JOB_RUNS_SQL = ("create table if not exists job_runs (id integer primary key, job text not null, started_at text not null,"
-                " finished_at text, result text, error text)")
 
 
 class SchedulerConfigError(ValueError):
@@ -173,20 +171,14 @@ def _wake_sender(db_path: str) -> None:
 
 
 def _now() -> dt.datetime:
-    from bot.workdays import VN_TZ
-
-    return dt.datetime.now(VN_TZ)
+    return now_vn()
 
 
 def _record(db_path: str, job: str, work: Callable[[Any, Any], int]) -> int:
     """Run ``work(store, outbox)`` on fresh connections, log it in ``job_runs``, wake the sender when it queued."""
-    from bot.outbox import Outbox
-    from bot.store import Store
-
     started = utc_iso()
-    store, outbox = Store(Path(db_path)), Outbox(db_path)
+    store, outbox = Services.open(db_path), Outbox(db_path)
     try:
-        outbox.conn.execute(JOB_RUNS_SQL)
         run_id = outbox.conn.execute("insert into job_runs (job, started_at) values (?, ?)", [job, started]).lastrowid
         try:
             result = work(store, outbox)
@@ -208,37 +200,34 @@ def _record(db_path: str, job: str, work: Callable[[Any, Any], int]) -> int:
 # jobs: module-level, primitive arguments ---------------------------------------------------------------------------------
 def digest_job(db_path: str) -> int:
     """Queue today's digests."""
-    from bot.notifications import daily_digests
+    from bot.notifications.jobs import daily_digests
 
     return _record(db_path, "daily-digest", lambda store, outbox: daily_digests(store, outbox, _now()))
 
 
 def overdue_job(db_path: str) -> int:
     """Queue alerts for dossiers that became overdue."""
-    from bot.notifications import overdue_alerts
+    from bot.notifications.jobs import overdue_alerts
 
     return _record(db_path, "overdue-scan", lambda store, outbox: overdue_alerts(store, outbox, _now()))
 
 
 def status_job(db_path: str) -> int:
     """Queue status-change notices."""
-    from bot.notifications import status_notices
+    from bot.notifications.jobs import status_notices
 
     return _record(db_path, "status-notices", lambda store, outbox: status_notices(store, outbox))
 
 
 def tips_job(db_path: str, every_days: float = 7.0) -> int:
     """Queue the next e-ID tip for subscribers."""
-    from bot.notifications import eid_tips
+    from bot.notifications.jobs import eid_tips
 
     return _record(db_path, "eid-tips", lambda store, outbox: eid_tips(store, outbox, _now(), every_days=every_days))
 
 
 async def sender_job(db_path: str) -> None:
     """Keep this process's sender loop running (start it, or restart it after a crash) and wake it."""
-    from bot.outbox import Outbox
-    from bot.sender import Sender
-
     runtime = _RUNTIMES.get(str(db_path))
     if runtime is None or not runtime.senders:
         return
@@ -248,7 +237,8 @@ async def sender_job(db_path: str) -> None:
     if runtime.task is not None and runtime.task.exception() is not None:
         log.error("scheduler: the sender loop stopped: %r; starting it again", runtime.task.exception())
     runtime.outbox = runtime.outbox or Outbox(db_path)
-    runtime.sender = Sender(runtime.outbox, runtime.senders, runtime.sender_config)
+    runtime.sender = Sender(runtime.outbox, runtime.senders, runtime.sender_config,
+                            directory=Services.open(db_path).users)
     runtime.loop = asyncio.get_running_loop()
     runtime.stop = runtime.stop or asyncio.Event()
     runtime.task = asyncio.ensure_future(runtime.sender.run(runtime.stop))
@@ -291,7 +281,6 @@ def job_runs(db_path: str, job: Optional[str] = None) -> list:
 
     conn = sqlite3.connect(db_path)
     try:
-        conn.execute(JOB_RUNS_SQL)
         sql, params = "select job, started_at, finished_at, result, error from job_runs", []
         if job:
             sql, params = sql + " where job = ?", [job]
@@ -334,60 +323,3 @@ async def run_scheduler(config: SchedulerConfig, senders: Mapping[str, Any], sto
             runtime.outbox.close()
         _RUNTIMES.pop(str(config.db_path), None)
         lock.release()
-
-
-# the command line: `motcua send`, `motcua digest`, `motcua scheduler` ----------------------------------------------------
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    """SIGTERM and Ctrl+C set ``stop`` (a clean stop: sends under way are recorded)."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-
-async def _send(settings: Any, forever: bool) -> int:
-    """``motcua send``: drain the outbox (or keep sending), print what happened as JSON."""
-    from bot.outbox import Outbox
-    from bot.sender import Sender, SenderConfig, channel_senders
-    from bot.store import Store
-
-    config = SenderConfig.from_settings(settings)
-    store, outbox = Store(Path(settings.db_path)), Outbox(settings.db_path)
-    stop = asyncio.Event()
-    _stop_on_signals(stop)
-    async with channel_senders(settings, store, config) as senders:
-        if not senders:
-            print("Chưa cấu hình kênh gửi nào: đặt MOTCUA_TELEGRAM_TOKEN và/hoặc MOTCUA_ZALO_APP_ID.", file=sys.stderr)
-            return 2
-        stats = await Sender(outbox, senders, config).run(stop, until_drained=not forever)
-    print(json.dumps({"sender": stats.as_dict(), "outbox": outbox.counts()}, ensure_ascii=False), flush=True)
-    return 0
-
-
-async def _scheduler(settings: Any) -> int:
-    """``motcua scheduler``: the jobs and the sender of this deployment until stopped."""
-    from bot.sender import SenderConfig, channel_senders
-    from bot.store import Store
-
-    config, sender_config = SchedulerConfig.from_settings(settings), SenderConfig.from_settings(settings)
-    store = Store(Path(settings.db_path))
-    stop = asyncio.Event()
-    _stop_on_signals(stop)
-    async with channel_senders(settings, store, sender_config) as senders:
-        if not senders:
-            log.warning("scheduler: no channel configured; notices are queued in the outbox but not sent")
-        print(f"Lịch gửi thông báo đang chạy (tổng hợp lúc {config.digest_time:%H:%M}); Ctrl+C để dừng.", flush=True)
-        await run_scheduler(config, senders, stop, sender_config=sender_config)
-    return 0
-
-
-def run_command(args: Any, settings: Any) -> int:
-    """Run ``motcua send|digest|scheduler``."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    if args.command == "send":
-        return asyncio.run(_send(settings, args.forever))
-    if args.command == "digest":
-        queued = digest_job(str(settings.db_path))
-        print(f"Đã xếp {queued} bản tổng hợp vào hàng đợi gửi.", flush=True)
-        return asyncio.run(_send(settings, False)) if args.send else 0
-    return asyncio.run(_scheduler(settings))

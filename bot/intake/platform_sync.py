@@ -28,9 +28,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import httpx
 import yaml
 
-from bot.dossiers import COLUMNS, DossierError, iso, normalise
+from bot.dossiers.records import COLUMNS, DossierError, iso, normalise
+from bot.services import Services
 from bot.settings import Settings
-from bot.store import Store
 from bot.workdays import VN_TZ
 
 STATE_TABLE = "platform_sync_state"
@@ -204,7 +204,7 @@ class SyncReport:
 class _State:
     """The cursor in ``platform_sync_state`` (one row per platform name)."""
 
-    def __init__(self, store: Store, name: str) -> None:
+    def __init__(self, store: Services, name: str) -> None:
         self.store, self.name = store, name
         store.db.execute(
             f"create table if not exists {STATE_TABLE} (name text primary key, since text, since_count integer not null default 0, "
@@ -286,7 +286,7 @@ def _retry_after(response: httpx.Response) -> Optional[float]:
         return None
 
 
-def sync(store: Store, config: PlatformConfig, mapping: Optional[Mapping] = None, client: Optional[httpx.Client] = None,
+def sync(store: Services, config: PlatformConfig, mapping: Optional[Mapping] = None, client: Optional[httpx.Client] = None,
          progress: bool = False, sleep: Callable[[float], None] = time.sleep, max_pages: Optional[int] = None,
          name: str = "platform") -> SyncReport:
     """Pull every dossier changed since the stored cursor; returns what was done (see the module docstring)."""
@@ -414,7 +414,7 @@ def run_command(settings: Settings, mapping_file: Optional[str] = None, progress
         if mapping_file:
             path = Path(mapping_file)
             config = PlatformConfig(**{**config.__dict__, "mapping_path": path if path.is_absolute() else Path.cwd() / path})
-        report = sync(Store(settings.db_path), config, progress=progress)
+        report = sync(Services.open(settings.db_path), config, progress=progress)
     except SyncError as error:
         print(f"Lỗi đồng bộ: {error}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 """The outbox: every notification is written here before anything is sent, once per (recipient, event).
 
-Tables (in the store's SQLite file, next to ``users``):
+Tables (in the deployment's SQLite file; their schema is in bot/db.py):
 
 ``outbox``
     One row per notice. ``(recipient_id, event)`` is UNIQUE: :meth:`Outbox.enqueue` is ``INSERT OR IGNORE`` and
@@ -8,6 +8,7 @@ Tables (in the store's SQLite file, next to ``users``):
     process, a coalesced scheduler run) enqueues nothing twice. ``recipient_id`` is the user account
     (``users.id``) the notice is for; ``event`` a stable key such as ``dossier:<code>:status:<history_id>``,
     ``digest:<date>:<official_id>``, ``overdue:<code>`` or ``tip:eid:<n>``.
+    ``person_id`` is the person the account belongs to (the sender may reroute to another of their accounts).
     ``account_id``/``channel``/``address`` say where it goes now: the recipient's own account, or another
     account of the same person after a permanent failure (``route`` keeps every move and why).
     ``state`` is ``pending`` -> ``sending`` (claimed: ``claimed_by``, ``claimed_until`` is the lease,
@@ -44,62 +45,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
-from bot.timestamps import utc_iso
+from bot.db import connect
+from bot.timeutil import utc_iso
 
 STATES = ("pending", "sending", "delivered", "failed")
 MAX_TEXT = 4000  # one Telegram message holds 4,096 characters (https://core.telegram.org/bots/api#sendmessage)
 
-SCHEMA = """
-create table if not exists outbox (
-    id integer primary key,
-    recipient_id integer not null,
-    event text not null,
-    kind text not null,
-    text text not null,
-    buttons text not null default '[]',
-    account_id integer not null,
-    channel text not null,
-    address text not null,
-    state text not null default 'pending' check (state in ('pending', 'sending', 'delivered', 'failed')),
-    attempts integer not null default 0,
-    in_doubt integer not null default 0,
-    next_attempt_at real not null,
-    last_error text,
-    claimed_by text,
-    claimed_until real,
-    attempt_id text,
-    send_at real,
-    calling_at real,
-    delivered_at text,
-    route text not null default '',
-    tried text not null default '[]',
-    created_at text not null,
-    unique (recipient_id, event)
-);
-create index if not exists outbox_open on outbox (channel, address, id) where state in ('pending', 'sending');
-create index if not exists outbox_state on outbox (state);
-create table if not exists outbox_attempts (
-    id integer primary key,
-    outbox_id integer not null,
-    attempt_id text not null unique,
-    worker text not null,
-    channel text not null,
-    address text not null,
-    started_at real not null,
-    finished_at real,
-    outcome text,
-    error text
-);
-create index if not exists outbox_attempts_row on outbox_attempts (outbox_id);
-create table if not exists outbox_pace (
-    channel text not null,
-    chat text not null,
-    next_at real not null,
-    primary key (channel, chat)
-) without rowid;
-"""
 
 
 
@@ -133,7 +86,6 @@ class Claimed:
     buttons: List[dict]
     account_id: int
     person_id: int
-    consent: bool
     channel: str
     address: str
     attempts: int
@@ -149,41 +101,36 @@ class Outbox:
     def __init__(self, path: Union[str, Path], clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.clock = clock
-        self.conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("pragma journal_mode=wal")
+        # bot.db.connect: WAL + synchronous=NORMAL, autocommit with explicit transactions.
         # WAL + synchronous=NORMAL: a commit survives the process being killed (kill -9), not a power loss, which may
         # roll back the last commits as a whole (https://www.sqlite.org/pragma.html#pragma_synchronous). FULL made
         # each commit wait ~4 ms (up to 40 ms) for fsync here, inside the sender's event loop, and that jitter pushed
         # paced sends into one Telegram window. A power loss can thus cost duplicates (lost "delivered" marks), never
         # lost notices: the jobs' cursors roll back with the notices they wrote, and they write them again.
-        self.conn.execute("pragma synchronous=normal")
-        self.conn.execute("pragma busy_timeout=30000")
-        self.conn.executescript(SCHEMA)
+        self.conn = connect(self.path)
+        self.conn.row_factory = sqlite3.Row
 
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
 
     # writing notices -------------------------------------------------------------------------------
-    def enqueue(self, recipient_id: int, event: str, text: str, buttons: Optional[List[dict]] = None,
+    def enqueue(self, account: Any, event: str, text: str, buttons: Optional[List[dict]] = None,
                 *, not_before: Optional[float] = None) -> bool:
-        """Write a notice for account ``recipient_id``; False when ``(recipient_id, event)`` is already there."""
+        """Write a notice for ``account`` (an account with ``id``, ``person_id``, ``channel``, ``channel_user_id``);
+        False when ``(account.id, event)`` is already there."""
         text = (text or "").strip()
         if not text:
             raise ValueError("a notification needs a text")
         if len(text) > MAX_TEXT:
             raise ValueError(f"a notification must fit one message ({MAX_TEXT} characters), got {len(text)}")
-        account = self.conn.execute("select channel, channel_user_id from users where id = ?", [recipient_id]).fetchone()
-        if account is None:
-            raise ValueError(f"no user account {recipient_id}")
         now = self.clock()
         cursor = self.conn.execute(
-            "insert or ignore into outbox (recipient_id, event, kind, text, buttons, account_id, channel, address,"
-            " next_attempt_at, created_at, tried) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [recipient_id, event, event.split(":", 1)[0], text, json.dumps(buttons or [], ensure_ascii=False),
-             recipient_id, account["channel"], account["channel_user_id"], max(now, not_before or now), utc_iso(now),
-             json.dumps([recipient_id])],
+            "insert or ignore into outbox (recipient_id, person_id, event, kind, text, buttons, account_id, channel, address,"
+            " next_attempt_at, created_at, tried) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [account.id, account.person_id, event, event.split(":", 1)[0], text, json.dumps(buttons or [], ensure_ascii=False),
+             account.id, account.channel, str(account.channel_user_id), max(now, not_before or now), utc_iso(now),
+             json.dumps([account.id])],
         )
         return cursor.rowcount == 1
 
@@ -201,7 +148,7 @@ class Outbox:
         self.conn.execute("begin immediate")
         try:
             candidates = self.conn.execute(
-                f"""select o.*, u.person_id, u.consent from outbox o left join users u on u.id = o.account_id
+                f"""select o.* from outbox o
                     where o.id in (select min(id) from outbox where state in ('pending', 'sending') group by channel, address)
                       and {claimable("o.")}
                     order by o.next_attempt_at, o.id limit :k""",
@@ -258,7 +205,7 @@ class Outbox:
                 claimed.append(Claimed(
                     id=row["id"], recipient_id=row["recipient_id"], event=row["event"], text=row["text"],
                     buttons=json.loads(row["buttons"] or "[]"), account_id=row["account_id"],
-                    person_id=row["person_id"] or row["account_id"], consent=bool(row["consent"]), channel=channel,
+                    person_id=row["person_id"] or row["account_id"], channel=channel,
                     address=chat, attempts=row["attempts"] + 1, attempt_id=attempt_id, send_at=slot, claimed_until=until,
                     tried=json.loads(row["tried"] or "[]"),
                 ))
@@ -375,8 +322,3 @@ class Outbox:
     def attempts(self, outbox_id: int) -> List[dict]:
         """The attempts of one notice, oldest first."""
         return [dict(r) for r in self.conn.execute("select * from outbox_attempts where outbox_id = ? order by id", [outbox_id])]
-
-    def events_sent_to(self, recipient_id: int, prefix: str) -> List[str]:
-        """Events starting with ``prefix`` already in the outbox for ``recipient_id`` (any state)."""
-        return [r[0] for r in self.conn.execute("select event from outbox where recipient_id = ? and event like ? escape '\\'",
-                                                [recipient_id, prefix.replace("%", "\\%").replace("_", "\\_") + "%"])]

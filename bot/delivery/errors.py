@@ -1,7 +1,7 @@
 """What every channel's sending side promises the outbox sender: one ``send`` call and clear failures.
 
 A channel adapter (Telegram, Zalo) exposes an object with ``channel`` (``"telegram"``/``"zalo"``) and
-``async send(channel_user_id, reply)`` that delivers one :class:`bot.assistant.Reply` (text split to the
+``async send(channel_user_id, reply)`` that delivers one :class:`bot.conversation.engine.Reply` (text split to the
 platform's limits, buttons, attachments) or raises :class:`DeliveryError`. The sender (bot/sender.py)
 decides what to do with a failure: wait ``retry_after`` and retry, back off on a transient error, or
 give up on this channel when ``permanent`` (and try another channel of the same person when

@@ -14,14 +14,18 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection
 
+import actions
+from bot.services import Services
+
 
 class InProcessActionEndpoint(EndpointConfig):
-    """An action endpoint that executes the ``actions`` package in this process."""
+    """An action endpoint that executes the ``actions`` package in this process, each action built with ``services``."""
 
-    def __init__(self, package: str = "actions") -> None:
+    def __init__(self, services: Services) -> None:
         super().__init__(url="inprocess://actions")
         self.executor = ActionExecutor()
-        self.executor.register_package(package)
+        for action in actions.build(services):
+            self.executor.register_action(action)
 
     async def request(
         self,

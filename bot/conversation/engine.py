@@ -8,60 +8,23 @@ by default), so a conversation survives a restart.
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import sys
+import datetime as dt
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from bot.settings import Settings  # noqa: E402
+from bot.catalogue.answers import guide_document
+from bot.catalogue.documents import DOCX_MIME, docx
+from bot.conversation.tracker_store import sqlite_tracker_store
+from bot.delivery.reply import Attachment, Reply
+from bot.logs import quiet_libraries
+from bot.phrases import EMPTY_MESSAGE_REPLY
+from bot.services import Services, shared_services
+from bot.settings import Settings
 
 MAX_CHARS = 2000  # longer messages are cut for understanding; the reply says so
-EMPTY_REPLY = "Em chưa nhận được nội dung. Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần gì\"."
 TOO_LONG = "(Tin nhắn dài quá {limit} ký tự, em chỉ đọc phần đầu.)"
 
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file that goes with a reply: a ``document`` (form guide) or a ``photo`` (chart)."""
-
-    kind: str
-    filename: str
-    content: bytes
-    mime_type: str = "application/octet-stream"
-    caption: str = ""
-
-
-@dataclass
-class Reply:
-    """One message from the assistant: text, buttons as (title, payload), and files."""
-
-    text: str
-    buttons: List[Dict[str, str]] = field(default_factory=list)
-    attachments: List[Attachment] = field(default_factory=list)
-
-    def as_text(self) -> str:
-        """The reply as plain text, buttons numbered under it, files named."""
-        lines = [self.text] if self.text else []
-        lines += [f"  [{b['title']}]" for b in self.buttons]
-        lines += [f"  (tệp đính kèm: {a.filename})" for a in self.attachments]
-        return "\n".join(lines)
-
-
-def quiet_logs() -> None:
-    """Keep Rasa's and TensorFlow's chatter off the terminal (and off stdout, which carries JSON)."""
-    import structlog
-
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-    )
-    for name in ("rasa", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def latest_model(models_dir: Path) -> Path:
@@ -78,35 +41,14 @@ def clean_input(text: Optional[str]) -> str:
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text).strip()
 
 
-def sqlite_tracker_store(store_class: Any, path: Path) -> Any:
-    """Rasa's SQL tracker store on a SQLite file that several worker processes can write at once.
-
-    WAL: readers never wait for a writer, and a commit appends to the log (one fsync, about 2 ms here,
-    instead of 13 ms with the default rollback journal). ``synchronous=NORMAL``: no fsync per commit in
-    WAL mode, the database stays consistent, a power cut may lose the last turns of conversations
-    (https://www.sqlite.org/pragma.html#pragma_synchronous). ``timeout``: a writer waits up to 30 s for
-    another process's write instead of failing (Rasa would then keep the turn in memory only).
-    """
-    import sqlite3
-
-    import sqlalchemy
-
-    db = sqlite3.connect(str(path), timeout=30)
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-    finally:
-        db.close()
-    store = store_class(dialect="sqlite", db=str(path), query={"timeout": "30"})
-    sqlalchemy.event.listen(store.engine, "connect", lambda conn, _: conn.execute("PRAGMA synchronous=NORMAL"))
-    return store
-
 
 class Assistant:
     """A loaded Rasa agent with motcua's tracker store and in-process actions."""
 
-    def __init__(self, agent: Any, settings: Settings) -> None:
+    def __init__(self, agent: Any, settings: Settings, services: Services) -> None:
         self.agent = agent
         self.settings = settings
+        self.services = services
 
     @classmethod
     async def load(cls, settings: Settings, model_path: Optional[Path] = None, tracker_store_class: Any = None) -> "Assistant":
@@ -114,7 +56,7 @@ class Assistant:
 
         ``tracker_store_class``: a subclass of Rasa's ``SQLTrackerStore`` (the worker pool's caching one).
         """
-        quiet_logs()
+        quiet_libraries()
         policy = asyncio.get_event_loop_policy()
         from rasa.core.agent import Agent
         from rasa.core.tracker_store import SQLTrackerStore
@@ -124,20 +66,19 @@ class Assistant:
         # The process keeps the policy it started with.
         asyncio.set_event_loop_policy(policy)
 
-        from bot.inprocess_actions import InProcessActionEndpoint, validate_action_results_with_a_compiled_schema
+        from bot.conversation.inprocess_actions import InProcessActionEndpoint, validate_action_results_with_a_compiled_schema
 
         validate_action_results_with_a_compiled_schema()
 
-        os.environ["MOTCUA_DB"] = str(settings.db_path)  # actions read it when they run
-        settings.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
+        services = shared_services(str(settings.db_path))
         tracker_store = sqlite_tracker_store(tracker_store_class or SQLTrackerStore, settings.tracker_db_path)
         agent = Agent.load(
             model_path=str(model_path or latest_model(settings.models_dir)),
             tracker_store=tracker_store,
-            action_endpoint=InProcessActionEndpoint(),
+            action_endpoint=InProcessActionEndpoint(services),
         )
-        quiet_logs()
-        return cls(agent, settings)
+        quiet_libraries()
+        return cls(agent, settings, services)
 
     async def parse(self, text: str) -> Dict[str, Any]:
         """NLU only: intent, confidence, entities and the catalogue procedure."""
@@ -167,7 +108,7 @@ class Assistant:
 
         text = clean_input(text)
         if not text:
-            return [Reply(EMPTY_REPLY)]
+            return [Reply(EMPTY_MESSAGE_REPLY)]
         notes = []
         if len(text) > MAX_CHARS:
             text = text[:MAX_CHARS]
@@ -191,13 +132,7 @@ class Assistant:
 
     def _guide(self, procedure_id: Optional[str], day_iso: Optional[str]) -> Optional[Attachment]:
         """The printable guide of a procedure as a text file, dated as the question is."""
-        import datetime as dt
-
-        from actions.render import guide_document
-        from bot.documents import DOCX_MIME, docx
-        from bot.store import open_store
-
-        procedure = open_store(str(self.settings.db_path)).procedure(procedure_id or "")
+        procedure = self.services.catalogue.procedure(procedure_id or "")
         if procedure is None:
             return None
         try:

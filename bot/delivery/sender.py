@@ -2,7 +2,7 @@
 
 How a notice goes out:
 
-1. :meth:`bot.outbox.Outbox.claim` takes due rows in one ``BEGIN IMMEDIATE`` transaction, each with a lease
+1. :meth:`bot.delivery.outbox.Outbox.claim` takes due rows in one ``BEGIN IMMEDIATE`` transaction, each with a lease
    (``claimed_until``), a fresh ``attempt_id`` (its ``outbox_attempts`` row is written in the same transaction,
    before any API call) and a pacing slot ``send_at``. Slots come from ``outbox_pace``, shared by every sender
    process: for Telegram at most ``MOTCUA_SENDER_TELEGRAM_RATE`` (default 29) messages a second overall and one
@@ -13,18 +13,18 @@ How a notice goes out:
    ourselves because PTB's ``AIORateLimiter`` throttles overall and per *group* only, never per private chat
    (https://docs.python-telegram-bot.org/en/stable/telegram.ext.aioratelimiter.html), and it cannot coordinate
    two processes. Zalo: no per-second limit was found in Zalo's documentation; its 48-hour reply window and
-   quotas come back from ``ZaloSender`` as :class:`bot.channels.base.WindowClosed`. The default Zalo pace
+   quotas come back from ``ZaloSender`` as :class:`bot.delivery.errors.WindowClosed`. The default Zalo pace
    (``MOTCUA_SENDER_ZALO_RATE``, 10/s, one message a second per user) is our own caution, not a platform figure.
-2. At its slot the notice is sent with the channel's :class:`bot.channels.base.ChannelSender` as one
-   :class:`bot.assistant.Reply` (notices are built to fit one message).
+2. At its slot the notice is sent with the channel's :class:`bot.delivery.errors.ChannelSender` as one
+   :class:`bot.delivery.reply.Reply` (notices are built to fit one message).
 3. The outcome is written in its own short transaction right after the API answers, and only if this attempt
    still holds the row (``attempt_id`` matches): ok -> ``delivered``; ``retry_after`` (429) -> pending again after
    at least that long, and the chat gets no slot before then; a transient error (5xx, network, time-out) ->
    pending again after exponential back-off with jitter (``MOTCUA_SENDER_BACKOFF`` base 2 s, doubled per attempt,
    capped at ``MOTCUA_SENDER_MAX_BACKOFF`` 600 s, drawn uniformly from its upper half), ``failed`` after
    ``MOTCUA_SENDER_MAX_ATTEMPTS`` (12: about half an hour of trying); ``permanent`` + ``other_channel`` (blocked bot,
-   Zalo window closed) -> the next account of the same person (``users.accounts_of(person_id)``) that consented
-   and whose channel this process can send on, the move and its reason kept in ``route``; otherwise ``failed``
+   Zalo window closed) -> the next account of the same person that consented and whose channel this process can
+   send on (asked of the injected ``directory``, the people's :class:`bot.people.users.Users`), the move and its reason kept in ``route``; otherwise ``failed``
    with the reason. Nothing is dropped silently. An account without consent gets nothing (``failed``,
    "no consent"): consent is checked again at send time, so a ``/huy`` between enqueue and send is respected.
 
@@ -56,26 +56,32 @@ Run it with ``motcua send`` (until the outbox is drained, or ``--forever``) or i
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import random
 import socket
 import time
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Dict, Mapping, Optional, Set
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Protocol, Set
 
-import sqlite_utils
-
-from bot.assistant import Reply
-from bot.channels.base import DeliveryError
-from bot.outbox import Claimed, Outbox, Pace
-from bot.users import Users
+from bot.delivery.errors import DeliveryError
+from bot.delivery.outbox import Claimed, Outbox, Pace
+from bot.delivery.reply import Reply
 
 log = logging.getLogger(__name__)
 
-PUSH_CHANNELS = ("telegram", "zalo")  # channels that can message a user who did not write first
+
+class Directory(Protocol):
+    """What the sender asks of the people's accounts (bot.people.users.Users answers it)."""
+
+    def consented(self, account_id: int) -> bool:
+        """True when the account agrees to notifications now."""
+
+    def get(self, account_id: int) -> Any:
+        """The account ``account_id``."""
+
+    def push_account(self, account: Any, *, exclude: Iterable[int] = (), channels: Iterable[str] = ()) -> Any:
+        """The person's next account that can be sent to, or None."""
 
 
 def _number(env: Mapping[str, str], key: str, default: float) -> float:
@@ -182,8 +188,9 @@ def timed_out_after_sending(error: BaseException) -> bool:
 class Sender:
     """Claims, paces, sends and records outbox notices through the given channel senders."""
 
-    def __init__(self, outbox: Outbox, senders: Mapping[str, Any], config: Optional[SenderConfig] = None,
-                 worker: Optional[str] = None, clock: Callable[[], float] = time.time, seed: Optional[int] = None) -> None:
+    def __init__(self, outbox: Outbox, senders: Mapping[str, Any], config: Optional[SenderConfig] = None, *,
+                 directory: Directory, worker: Optional[str] = None, clock: Callable[[], float] = time.time,
+                 seed: Optional[int] = None) -> None:
         self.outbox = outbox
         self.senders = dict(senders)
         self.config = config or SenderConfig()
@@ -191,7 +198,7 @@ class Sender:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.clock = clock
         self.rng = random.Random(seed)
-        self.users = Users(sqlite_utils.Database(outbox.conn))
+        self.directory = directory
         self.stats = SenderStats()
         self._tasks: Set[asyncio.Task] = set()
         self._wake = asyncio.Event()
@@ -242,7 +249,7 @@ class Sender:
         if self.clock() + self.config.send_timeout >= item.claimed_until:
             self.outbox.release(item)  # too late to finish within the lease: let a fresh claim take it
             return
-        if not item.consent:
+        if not self.directory.consented(item.account_id):
             self._fail(item, "no consent: the account has not agreed to (or withdrew from) notifications")
             return
         channel = self.senders.get(item.channel)
@@ -310,39 +317,6 @@ class Sender:
 
     def _other_account(self, item: Claimed):
         """The person's next account to try: not tried yet, consenting, on a channel this process sends on."""
-        tried = set(item.tried) | {item.account_id}
-        for account in self.users.accounts_of(item.person_id):
-            if account.id in tried or not account.consent:
-                continue
-            if account.channel in PUSH_CHANNELS and account.channel in self.senders:
-                return account
-        return None
+        return self.directory.push_account(self.directory.get(item.account_id), exclude=set(item.tried) | {item.account_id},
+                                           channels=self.senders)
 
-
-@asynccontextmanager
-async def channel_senders(settings: Any, store: Any, config: Optional[SenderConfig] = None) -> AsyncIterator[Dict[str, Any]]:
-    """The configured channels' senders (Telegram when ``MOTCUA_TELEGRAM_TOKEN``, Zalo when ``MOTCUA_ZALO_APP_ID``), closed after."""
-    from bot.channels.telegram import TelegramConfig, build_bot
-    from bot.channels.telegram_send import ButtonPayloads, TelegramSender
-    from bot.channels.zalo import ZaloConfig
-    from bot.channels.zalo_send import ZaloSender
-
-    config = config or SenderConfig.from_settings(settings)
-    senders: Dict[str, Any] = {}
-    bot = zalo = None
-    try:
-        telegram = TelegramConfig.from_settings(settings)
-        if telegram is not None:  # PTB gives up a little before our own time-out, so its TimedOut is what we see
-            bot = build_bot(dataclasses.replace(telegram, read_timeout=max(1.0, config.send_timeout - 2)))
-            await bot.initialize()
-            senders["telegram"] = TelegramSender(bot, ButtonPayloads(store.db))
-        zalo_config = ZaloConfig.from_settings(settings)
-        if zalo_config is not None:
-            zalo = ZaloSender(zalo_config, store, timeout=max(1.0, config.send_timeout - 2))
-            senders["zalo"] = zalo
-        yield senders
-    finally:
-        if bot is not None:
-            await bot.shutdown()
-        if zalo is not None:
-            await zalo.close()

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from bot.dossiers import DossierError, UpsertCounts, normalise
+from bot.dossiers.records import DossierError, UpsertCounts, normalise
+from bot.services import Services
 from bot.settings import Settings
-from bot.store import Store
 from bot.workdays import VN_TZ
 
 # column -> header spellings (compared after :func:`fold`)
@@ -231,7 +231,7 @@ def _row(cells: List[Any], columns: Dict[int, str], names: Dict[str, str]) -> Di
     return normalise(row)
 
 
-def import_file(store: Store, path: Path, now: Optional[dt.datetime] = None) -> ImportReport:
+def import_file(store: Services, path: Path, now: Optional[dt.datetime] = None) -> ImportReport:
     """Read ``path`` (CSV or XLSX), load its good rows (source ``import:<file name>``) and report the bad ones."""
     path = Path(path)
     if not path.exists():
@@ -264,25 +264,12 @@ def _header_of(columns: Dict[int, str], column: str) -> str:
     return HEADERS.get(column, (column,))[0]
 
 
-def iter_codes(path: Path) -> Iterator[str]:
-    """The dossier codes of a sample file (for tests and the subscription check)."""
-    rows, _ = read_rows(Path(path))
-    found = _find_header(rows)
-    if found is None:
-        return
-    header, columns, _ = found
-    index = next(i for i, c in columns.items() if c == "code")
-    for _, cells in rows[header + 1:]:
-        if index < len(cells) and str(cells[index] or "").strip():
-            yield str(cells[index]).strip()
-
-
 def run_command(settings: Settings, file: str) -> int:
     """``motcua import FILE``: load, print the summary and each bad row; exit code 0, 1 (bad rows) or 2."""
     import sys
 
     try:
-        report = import_file(Store(settings.db_path), Path(file))
+        report = import_file(Services.open(settings.db_path), Path(file))
     except ImportFailure as error:
         print(f"Lỗi nhập tệp: {error}", file=sys.stderr)
         return 2

@@ -38,23 +38,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import json
 import re
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import sqlite_utils
 
-from bot.workdays import VN_TZ, WorkCalendar, default_calendar
+from bot.catalogue.repository import Catalogue
+from bot.db import OPEN_SQL, OPEN_STATUSES, transaction
+from bot.timeutil import VN_TZ, iso
+from bot.workdays import WorkCalendar, default_calendar
 
 STATUSES = (
     "new", "received", "not_received", "in_progress", "additions_requested",
     "financial_obligation", "withdrawn", "stopped", "done", "returned",
 )
-CLOSED_STATUSES = ("done", "returned", "withdrawn", "stopped", "not_received")
-OPEN_STATUSES = tuple(s for s in STATUSES if s not in CLOSED_STATUSES)
-# Written once and used verbatim by the index and the queries: SQLite uses a partial index only when the
-# query's WHERE contains the index's WHERE term as written.
-OPEN_SQL = "status in (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
+CLOSED_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
 CHANNELS = ("online", "in_person")
 SOURCE = re.compile(r"^(platform|demo|import:.+)$")
 MAX_FAILED_ATTEMPTS = 5
@@ -90,12 +88,6 @@ class UpsertCounts(NamedTuple):
     unchanged: int = 0
     status_changes: int = 0
 
-
-def iso(moment: dt.datetime) -> str:
-    """``moment`` as stored: ISO seconds in Asia/Ho_Chi_Minh (``2025-11-20T09:15:00+07:00``)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"datetime must be timezone-aware, got naive {moment}")
-    return moment.astimezone(VN_TZ).replace(microsecond=0).isoformat()
 
 
 def parse_moment(value: Any, field: str, calendar: Optional[WorkCalendar] = None) -> Optional[str]:
@@ -182,33 +174,11 @@ def digits(text: Optional[str]) -> str:
 class Dossiers:
     """The dossier tables over a sqlite-utils database (the store's)."""
 
-    def __init__(self, db: sqlite_utils.Database, calendar: Callable[[], WorkCalendar] = default_calendar) -> None:
+    def __init__(self, db: sqlite_utils.Database, catalogue: Catalogue,
+                 calendar: Callable[[], WorkCalendar] = default_calendar) -> None:
         self.db = db
+        self.catalogue = catalogue
         self._calendar = calendar
-        self._ensure_schema()
-
-    # schema --------------------------------------------------------------------------------------
-    def _ensure_schema(self) -> None:
-        db = self.db
-        if "dossiers" not in db.table_names():
-            db["dossiers"].create(COLUMNS, pk="code", not_null={"status"})
-        else:  # a database from before this module: add what is missing, keep the rest
-            existing = set(db["dossiers"].columns_dict)
-            for name, kind in COLUMNS.items():
-                if name not in existing:
-                    db["dossiers"].add_column(name, kind)
-        db.execute(f"create index if not exists dossiers_open_due on dossiers(due_at) where {OPEN_SQL}")
-        db.execute("create index if not exists dossiers_code_upper on dossiers(upper(code))")
-        db.execute(
-            "create table if not exists dossier_history (id integer primary key autoincrement, code text not null, "
-            "status text not null, at text not null, note text, source text)"
-        )
-        db.execute("create index if not exists dossier_history_code on dossier_history(code, id)")
-        db.execute(
-            "create table if not exists dossier_lookup_failures (code text not null, day text not null, "
-            "failures integer not null default 0, last_at text, primary key (code, day))"
-        )
-        db.conn.commit()
 
     # reading -------------------------------------------------------------------------------------
     def get(self, code: str) -> Optional[Dict[str, Any]]:
@@ -243,9 +213,9 @@ class Dossiers:
         sql = f"select * from dossiers where {OPEN_SQL} and due_at >= ? and due_at < ? order by due_at"
         return list(self.db.query(sql, [iso(start), iso(end)]))
 
-    def history(self, code: str) -> List[Dict[str, Any]]:
-        """The status history of one dossier, oldest first."""
-        return list(self.db.query("select * from dossier_history where code = ? order by id", [code]))
+    def latest_history_id(self) -> int:
+        """The newest ``dossier_history`` id (0 when there is none): where a new notifier cursor starts."""
+        return self.db.execute("select coalesce(max(id), 0) from dossier_history").fetchone()[0]
 
     def history_since(self, after_id: int, limit: int = 1000) -> List[Dict[str, Any]]:
         """History rows with ``id > after_id`` in id order (the notifier's cursor)."""
@@ -269,11 +239,10 @@ class Dossiers:
         merged: Dict[str, Dict[str, Any]] = {}
         for row in prepared:  # the same code twice in one batch: the later row wins, like two upserts
             merged[row["code"]] = {**merged.get(row["code"], {}), **row}
-        catalogue = _Catalogue(self.db)
+        catalogue = _Catalogue(self.catalogue)
         inserted = updated = unchanged = changes = 0
         conn = self.db.conn  # raw connection: sqlite-utils' execute/insert/update commit each statement on their own
-        with conn:
-            conn.execute("begin immediate")  # one transaction, and the write lock before reading what exists
+        with transaction(conn):  # one transaction, and the write lock before reading what exists
             existing = self._existing(list(merged))
             for code, row in merged.items():
                 old = existing.get(code)
@@ -331,7 +300,7 @@ class Dossiers:
 
     def record_failed_attempt(self, code: str, now: dt.datetime) -> int:
         """Count one wrong try for ``code`` today; returns today's count so far."""
-        with self.db.conn:
+        with transaction(self.db.conn):
             self.db.execute(
                 "insert into dossier_lookup_failures (code, day, failures, last_at) values (?, ?, 1, ?) "
                 "on conflict (code, day) do update set failures = failures + 1, last_at = excluded.last_at",
@@ -371,16 +340,13 @@ def _day(now: dt.datetime) -> str:
 class _Catalogue:
     """What upsert needs of the procedure catalogue: id by code, names, processing time."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, catalogue: Catalogue) -> None:
         self.by_id: Dict[str, Dict[str, Any]] = {}
         self.by_code: Dict[str, str] = {}
-        if "procedures" not in db.table_names():
-            return
-        for row in db.query("select id, code, name, data from procedures"):
-            data = json.loads(row["data"] or "{}")
-            self.by_id[row["id"]] = {"code": row["code"], "name": row["name"], "processing": data.get("processing_time") or {}}
-            if row["code"]:
-                self.by_code[str(row["code"]).strip()] = row["id"]
+        for entry in catalogue.processing_facts():
+            self.by_id[entry["id"]] = entry
+            if entry["code"]:
+                self.by_code[str(entry["code"]).strip()] = entry["id"]
 
     def complete(self, row: Dict[str, Any], old: Optional[Dict[str, Any]], calendar: WorkCalendar) -> None:
         """Fill procedure_id/code/name from the catalogue and a missing due_at from its processing time."""
@@ -404,6 +370,4 @@ class _Catalogue:
         days, hours = processing.get("working_days"), processing.get("working_hours")
         if days is None and hours is None:
             return  # no limit in the catalogue: no due date is guessed
-        received = dt.datetime.fromisoformat(merged["received_at"])
-        due = calendar.add_working_days(received, days) if days is not None else calendar.add_working_hours(received, hours)
-        row["due_at"] = iso(due)
+        row["due_at"] = iso(calendar.due_at(dt.datetime.fromisoformat(merged["received_at"]), days, None if days is not None else hours))

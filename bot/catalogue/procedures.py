@@ -18,6 +18,7 @@ import yaml
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHANNELS = {"truc_tiep", "buu_chinh", "truc_tuyen"}
 SHORT_NAME = 60
+EID_PROCEDURE = "dinh-danh-dien-tu-muc-2"  # the level-2 e-ID entry: "ask_eid" answers and the e-ID tips use it
 
 
 class CatalogueError(ValueError):

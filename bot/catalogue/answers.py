@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Dict, List, Optional
 
-from bot.catalogue import Fee, Procedure, fees_on
+from bot.catalogue.procedures import Fee, Procedure, fees_on
 
 ASPECT_TITLES: Dict[str, str] = {
     "overview": "Tổng quan",

@@ -1,0 +1,224 @@
+"""The one SQLite database of a deployment: how it is opened, every table's schema, and its migrations.
+
+Every module reaches the database through :func:`open_database` (or :func:`connect` for a raw connection), so
+the connection settings are set here only:
+
+- autocommit (``isolation_level=None``): a statement commits on its own; several statements that must land
+  together go inside :func:`transaction` (``BEGIN IMMEDIATE``: the write lock is taken before anything is read,
+  so two processes never both read-then-write on a stale view);
+- WAL: readers never wait for a writer; ``synchronous=NORMAL``: no fsync per commit in WAL mode, the database
+  stays consistent and a power cut may lose the last commits (https://www.sqlite.org/pragma.html#pragma_synchronous);
+- a busy time-out of 30 s: a writer waits for another process's write instead of failing.
+
+The schema is versioned with ``PRAGMA user_version``: :data:`MIGRATIONS` lists forward steps, each applied once
+in its own transaction, so an existing ``var/motcua.db`` upgrades in place when it is opened. A step never edits
+an earlier one; a change to a table is a new step at the end.
+
+The Rasa tracker store (``var/tracker.db``) and APScheduler's job store are other files, with their owners'
+own schemas; :func:`enable_wal` gives the tracker file the same journal mode.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, List, Tuple, Union
+
+import sqlite_utils
+
+BUSY_TIMEOUT_S = 30.0
+
+# dossiers: a missing column of an older table is added by migration 1 (see _dossier_columns)
+DOSSIER_COLUMNS = {
+    "code": "text primary key",
+    "procedure_code": "text", "procedure_id": "text", "procedure_name": "text", "applicant_name": "text",
+    "applicant_phone": "text", "applicant_id_number": "text", "additions_note": "text", "department": "text",
+    "handler": "text", "submission_channel": "text",
+    "received_at": "text", "due_at": "text", "finished_at": "text", "updated_at": "text",
+    "status": "text not null",
+    "paid_online": "integer", "result_digitised": "integer",
+    "source": "text",
+}
+OPEN_STATUSES = ("new", "received", "in_progress", "additions_requested", "financial_obligation")
+# Written once and used verbatim by the index and the queries: SQLite uses a partial index only when the
+# query's WHERE contains the index's WHERE term as written.
+OPEN_SQL = "status in (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")"
+
+SCHEMA_1 = f"""
+-- catalogue and the ward's own facts (bot/catalogue)
+create table if not exists procedures (id text primary key, code text, name text, field text, family text,
+    verified integer, data text);
+create table if not exists ward (key text primary key, data text);
+-- people (bot/people): accounts across channels, subscriptions, what citizens left for officials
+create table if not exists users (
+    id integer primary key, person_id integer, channel text not null, channel_user_id text not null,
+    display_name text default '', role text not null default 'citizen', department text, language text default 'vi',
+    consent integer default 0, consent_at text, created_at text, last_message_at text);
+create unique index if not exists idx_users_channel_channel_user_id on users (channel, channel_user_id);
+create index if not exists idx_users_person_id on users (person_id);
+create table if not exists subscriptions (user_id text, topic text, at text, primary key (user_id, topic));
+create table if not exists unknown_messages (id integer primary key, at text, user_id text, text text, intent text, confidence float);
+create table if not exists feedback (id integer primary key, at text, user_id text, text text, intent text, confidence float);
+create table if not exists handoff_requests (id integer primary key, at text, user_id text, text text, intent text, confidence float);
+-- dossiers (bot/dossiers)
+create table if not exists dossiers ({", ".join(f"{name} {kind}" for name, kind in DOSSIER_COLUMNS.items())});
+create index if not exists dossiers_open_due on dossiers (due_at) where {OPEN_SQL};
+create index if not exists dossiers_code_upper on dossiers (upper(code));
+create table if not exists dossier_history (id integer primary key autoincrement, code text not null,
+    status text not null, at text not null, note text, source text);
+create index if not exists dossier_history_code on dossier_history (code, id);
+create table if not exists dossier_lookup_failures (code text not null, day text not null,
+    failures integer not null default 0, last_at text, primary key (code, day));
+create table if not exists platform_sync_state (name text primary key, since text, since_count integer not null default 0,
+    offset integer not null default 0, page_token text, updated_at text);
+-- notifications (bot/notifications)
+create table if not exists notifier_state (name text primary key, value text not null);
+create table if not exists overdue_alerted (code text primary key, at text not null, recipients integer not null);
+create table if not exists job_runs (id integer primary key, job text not null, started_at text not null,
+    finished_at text, result text, error text);
+-- delivery (bot/delivery): see bot/delivery/outbox.py for what each column means
+create table if not exists outbox (
+    id integer primary key,
+    recipient_id integer not null,
+    event text not null,
+    kind text not null,
+    text text not null,
+    buttons text not null default '[]',
+    account_id integer not null,
+    channel text not null,
+    address text not null,
+    state text not null default 'pending' check (state in ('pending', 'sending', 'delivered', 'failed')),
+    attempts integer not null default 0,
+    in_doubt integer not null default 0,
+    next_attempt_at real not null,
+    last_error text,
+    claimed_by text,
+    claimed_until real,
+    attempt_id text,
+    send_at real,
+    calling_at real,
+    delivered_at text,
+    route text not null default '',
+    tried text not null default '[]',
+    created_at text not null,
+    unique (recipient_id, event)
+);
+create index if not exists outbox_open on outbox (channel, address, id) where state in ('pending', 'sending');
+create index if not exists outbox_state on outbox (state);
+create table if not exists outbox_attempts (
+    id integer primary key,
+    outbox_id integer not null,
+    attempt_id text not null unique,
+    worker text not null,
+    channel text not null,
+    address text not null,
+    started_at real not null,
+    finished_at real,
+    outcome text,
+    error text
+);
+create index if not exists outbox_attempts_row on outbox_attempts (outbox_id);
+create table if not exists outbox_pace (channel text not null, chat text not null, next_at real not null,
+    primary key (channel, chat)) without rowid;
+-- channels (bot/channels): button ids, Zalo's events, buttons, reply windows and tokens
+create table if not exists telegram_buttons (id text primary key, payload text not null, created_at text);
+create table if not exists zalo_events (key text primary key, at_ms integer not null, name text not null);
+create index if not exists zalo_events_at on zalo_events (at_ms);
+create table if not exists zalo_buttons (user_id text not null, title text not null, payload text not null,
+    offered_at text not null, primary key (user_id, title));
+create table if not exists zalo_reply_window (user_id text primary key, window_start text not null, sent integer not null default 0);
+create table if not exists zalo_tokens (app_id text primary key, access_token text not null, refresh_token text not null,
+    expires_at real, state text not null default 'valid', claimed_at real, seed text not null, refused_with text,
+    note text not null default '', updated_at text not null);
+"""
+
+
+def _schema_1(conn: sqlite3.Connection) -> None:
+    """Every table as the code before versioning made them; a dossiers table of an older shape gains its missing columns."""
+    existing = {row[1] for row in conn.execute("pragma table_info(dossiers)")}
+    if existing:
+        for name, kind in DOSSIER_COLUMNS.items():
+            if name not in existing:
+                conn.execute(f"alter table dossiers add column {name} {kind.replace(' not null', '').replace(' primary key', '')}")
+    for statement in _statements(SCHEMA_1):
+        conn.execute(statement)
+
+
+def _schema_2(conn: sqlite3.Connection) -> None:
+    """The outbox keeps the person a notice is for, so the sender needs no look into the people's tables to reroute."""
+    columns = {row[1] for row in conn.execute("pragma table_info(outbox)")}
+    if "person_id" not in columns:
+        conn.execute("alter table outbox add column person_id integer")
+    conn.execute("update outbox set person_id = (select coalesce(u.person_id, u.id) from users u where u.id = outbox.account_id)"
+                 " where person_id is null")
+
+
+Migration = Tuple[int, str, Callable[[sqlite3.Connection], None]]
+MIGRATIONS: List[Migration] = [
+    (1, "every table of motcua 0.1", _schema_1),
+    (2, "outbox.person_id", _schema_2),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _statements(script: str) -> List[str]:
+    """The SQL statements of ``script`` (no comments)."""
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def connect(path: Union[str, Path]) -> sqlite3.Connection:
+    """A connection with the deployment's settings (autocommit, WAL, NORMAL sync, 30 s busy time-out), schema current."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=normal")
+    migrate(conn)
+    return conn
+
+
+def open_database(path: Union[str, Path]) -> sqlite_utils.Database:
+    """The database at ``path`` through sqlite-utils, on a :func:`connect` connection."""
+    return sqlite_utils.Database(connect(path))
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version the file is at."""
+    return conn.execute("pragma user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every migration the file lacks, each in its own transaction; returns the version reached."""
+    if schema_version(conn) >= SCHEMA_VERSION:
+        return schema_version(conn)
+    for version, _, step in MIGRATIONS:
+        with transaction(conn):
+            if schema_version(conn) >= version:  # another process got there first
+                continue
+            step(conn)
+            conn.execute(f"pragma user_version = {int(version)}")
+    return schema_version(conn)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on an exception) on an autocommit connection."""
+    conn.execute("begin immediate")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+
+
+def enable_wal(path: Union[str, Path]) -> None:
+    """Put another SQLite file (the Rasa tracker store) in WAL mode; the mode stays with the file."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    try:
+        conn.execute("pragma journal_mode=wal")
+    finally:
+        conn.close()

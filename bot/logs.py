@@ -1,0 +1,65 @@
+"""What reaches the terminal: the user's answers and our own messages, not the libraries' chatter.
+
+``configure`` runs first in every ``motcua`` command: it silences deprecation and future warnings (TensorFlow,
+SQLAlchemy, pkg_resources, matplotlib, Rasa's own), sends log records to stderr (or to ``MOTCUA_LOG_FILE``) at
+``MOTCUA_LOG_LEVEL`` (default WARNING), and keeps the libraries' loggers at ERROR unless the level is DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from typing import Mapping, Optional
+
+LIBRARIES = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio", "sqlalchemy",
+             "httpx", "httpcore", "matplotlib", "telegram", "aiohttp.access", "root.tensorflow", "h5py", "numexpr")
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def silence_warnings() -> None:
+    """No deprecation, future or library user warnings on the terminal; TensorFlow's C++ logging off."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")  # child processes (rasa train) inherit it
+    os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning, UserWarning, ImportWarning,
+                     ResourceWarning, RuntimeWarning):
+        warnings.filterwarnings("ignore", category=category)
+    try:  # SQLAlchemy's own warning class does not derive from DeprecationWarning
+        from sqlalchemy.exc import SAWarning
+
+        warnings.filterwarnings("ignore", category=SAWarning)
+    except ImportError:  # pragma: no cover - SQLAlchemy comes with Rasa
+        pass
+
+
+def quiet_libraries(level: int = logging.ERROR) -> None:
+    """Keep Rasa's, TensorFlow's and the others' loggers (and Rasa's structlog) at ``level`` or above."""
+    silence_warnings()
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(level)
+    try:
+        import structlog
+
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(max(level, logging.WARNING)),
+                            logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    except ImportError:  # pragma: no cover - structlog comes with Rasa
+        pass
+
+
+def configure(env: Optional[Mapping[str, str]] = None) -> int:
+    """Set up logging for a command from ``MOTCUA_LOG_LEVEL`` / ``MOTCUA_LOG_FILE``; returns the level."""
+    env = os.environ if env is None else env
+    name = (env.get("MOTCUA_LOG_LEVEL") or "WARNING").strip().upper()
+    level = logging.getLevelName(name) if isinstance(logging.getLevelName(name), int) else logging.WARNING
+    path = (env.get("MOTCUA_LOG_FILE") or "").strip()
+    handler: logging.Handler = logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    quiet_libraries(logging.DEBUG if level <= logging.DEBUG else logging.ERROR)
+    return level

@@ -1,0 +1,45 @@
+"""The domain's services over one database file, built once per process and handed to whoever needs them
+(custom actions get them injected when the in-process executor registers them; channels and jobs get them
+from the command that starts them). Nothing here knows about dialogue or channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Union
+
+import sqlite_utils
+
+from bot.catalogue.repository import Catalogue
+from bot.db import open_database
+from bot.dossiers.records import Dossiers
+from bot.people.reviews import Reviews
+from bot.people.subscriptions import Subscriptions
+from bot.people.users import Users
+
+
+@dataclass(frozen=True)
+class Services:
+    """The catalogue, dossiers, people and review tables of one deployment."""
+
+    path: Path
+    db: sqlite_utils.Database
+    catalogue: Catalogue
+    dossiers: Dossiers
+    users: Users
+    subscriptions: Subscriptions
+    reviews: Reviews
+
+    @classmethod
+    def open(cls, path: Union[str, Path]) -> "Services":
+        """Open (and migrate) the database at ``path`` and build the services over it."""
+        db = open_database(path)
+        catalogue = Catalogue(db)
+        return cls(Path(path), db, catalogue, Dossiers(db, catalogue), Users(db), Subscriptions(db), Reviews(db))
+
+
+@lru_cache(maxsize=8)
+def shared_services(path: str) -> Services:
+    """One :class:`Services` per database file in this process."""
+    return Services.open(path)
