@@ -12,7 +12,6 @@ from bot.loader import load_all
 from bot.services import Services
 from bot.settings import Settings
 
-
 MODEL_FIXTURES = {"assistant", "served", "pool", "cli_model"}
 
 
