@@ -36,12 +36,19 @@ browser:
 
 lint: install
 	$(BIN)/ruff check bot nlu actions tests bench
+	$(BIN)/lint-imports
 
 validate: install
 	$(BIN)/rasa data validate --domain domain.yml --config config.yml --data $(RASA_DATA) --fail-on-warnings
 
-test: lint validate browser model load
-	$(BIN)/python -m pytest -q
+# The tests that need no model run while the model trains (`needs_model`, tests/conftest.py); then the rest.
+test: lint validate browser load
+	@mkdir -p var; \
+	$(BIN)/motcua train & train=$$!; \
+	$(BIN)/python -m pytest -q -m "not needs_model"; fast=$$?; \
+	wait $$train || { echo "Training failed (var/train.log)."; exit 1; }; \
+	$(BIN)/python -m pytest -q -m needs_model; slow=$$?; \
+	exit $$(( fast != 0 || slow != 0 ))
 
 bench: model load
 	$(BIN)/python bench/nlu.py --anchor --cv-folds 3

@@ -191,9 +191,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     configure_logs(settings.env)
 
     if args.command == "train":
-        from bot.conversation.training import train
+        from bot.conversation.training import TrainingError, train
 
-        print("Model trained." if train(settings, force=args.force) else "Model is up to date.")
+        try:
+            trained = train(settings, force=args.force)
+        except TrainingError as error:
+            print(str(error), file=sys.stderr)
+            return 1
+        if not trained:
+            print("Model is up to date.")
         return 0
     if args.command == "load":
         from bot.catalogue.procedures import CatalogueError

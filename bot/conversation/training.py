@@ -7,8 +7,10 @@ procedure resolver) and the custom components' code.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import List
 
@@ -57,6 +59,24 @@ def train(settings: Settings, force: bool = False) -> bool:
         "--data", *TRAINING_FILES, "--out", str(settings.models_dir), "--fixed-model-name", MODEL_NAME,
     ]
     before = fingerprint(root)  # an input edited during training must trigger the next training
-    subprocess.run(command, cwd=root, check=True)
+    log = log_path(settings)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:  # Rasa's progress bars and INFO lines go to the log, not the terminal
+        result = subprocess.run(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
+    if result.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+        raise TrainingError(f"rasa train failed (exit {result.returncode}); the end of {log}:\n" + "\n".join(tail))
     (settings.models_dir / f"{MODEL_NAME}.fingerprint").write_text(before)
+    print(f"Model trained in {time.monotonic() - started:.0f} s ({log}).", flush=True)
     return True
+
+
+def log_path(settings: Settings) -> Path:
+    """Where the last training's output is kept."""
+    return settings.db_path.parent / "train.log"
+
+
+class TrainingError(RuntimeError):
+    """``rasa train`` failed; the message holds the end of its log."""
