@@ -88,7 +88,6 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
         assistant = await WorkerPool(settings, workers=workers).start()
     else:
         assistant = await _assistant(settings)
-    from aiohttp import web
 
     from bot.channels import telegram
     from bot.services import shared_services
@@ -112,9 +111,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
 
     if start_zalo(settings, assistant, shared_services(str(settings.db_path)), app) is not None:  # None without MOTCUA_ZALO_APP_ID
         print(f"Zalo OA: webhook http://{host}:{port}/zalo/webhook", flush=True)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    runner = await webchat.serve(app, host, port)
     print(f"Web chat: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     stop = asyncio.Event()
     notices = asyncio.ensure_future(_notifications(settings, stop)) if scheduler else None

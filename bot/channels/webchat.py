@@ -119,13 +119,16 @@ def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", 
     return app
 
 
-async def serve(assistant: Any, host: str = "127.0.0.1", port: int = 8080, *, max_body: int = 16_384,
+async def serve(app_or_assistant: Any, host: str = "127.0.0.1", port: int = 8080, *, max_body: int = 16_384,
                 prefix: str = "web:") -> web.AppRunner:
     """Start the web chat on ``host:port`` in the running event loop; stop it with :func:`stop`.
 
-    ``port=0`` picks a free port: read it from ``runner.addresses[0][1]``.
+    ``app_or_assistant``: an app from :func:`create_app` (``motcua serve`` mounts the Telegram and Zalo webhooks on
+    it first), or an assistant to build one for. ``port=0`` picks a free port: read it from ``runner.addresses[0][1]``.
     """
-    runner = web.AppRunner(create_app(assistant, max_body=max_body, prefix=prefix), handle_signals=False)
+    app = app_or_assistant if isinstance(app_or_assistant, web.Application) else create_app(
+        app_or_assistant, max_body=max_body, prefix=prefix)
+    runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -319,6 +319,14 @@ class Outbox:
         marks = ",".join("?" * len(states))
         return [dict(r) for r in self.conn.execute(f"select * from outbox where state in ({marks}) order by id", states)]
 
+    def history_of(self, recipient_id: int, prefix: str) -> tuple:
+        """How many notices whose event starts with ``prefix`` ``recipient_id`` has (any state), and when the last
+        was written (ISO text or None): a series such as the e-ID tips goes on from there."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        row = self.conn.execute("select count(*), max(created_at) from outbox where recipient_id = ? and event like ? escape '\\'",
+                                [recipient_id, pattern]).fetchone()
+        return row[0], row[1]
+
     def attempts(self, outbox_id: int) -> List[dict]:
         """The attempts of one notice, oldest first."""
         return [dict(r) for r in self.conn.execute("select * from outbox_attempts where outbox_id = ? order by id", [outbox_id])]

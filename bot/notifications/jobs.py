@@ -294,9 +294,7 @@ def eid_tips(services: Services, outbox: Outbox, now: dt.datetime, *, every_days
         return 0
     queued = 0
     for account in _subscribers(services, "tips"):
-        sent = outbox.conn.execute("select count(*), max(created_at) from outbox where recipient_id = ? and event like 'tip:eid:%'",
-                                   [account.id]).fetchone()
-        count, last = sent[0], sent[1]
+        count, last = outbox.history_of(account.id, "tip:eid:")
         if count >= len(texts):
             continue
         if last and now - dt.datetime.fromisoformat(last) < dt.timedelta(days=every_days):
