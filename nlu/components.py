@@ -82,16 +82,23 @@ class VietnameseTokenizer(Tokenizer):
         return self._apply_token_pattern(found)
 
 
-def _source_fingerprint() -> str:
-    """A hash of the text-handling code in nlu/."""
+TOKENS_CODE = ("normalize.py",)  # what the tokens (so every featurizer and the intent classifier) depend on
+RESOLVER_CODE = ("normalize.py", "procedure_index.py", "vocabulary.py", "dossier_code.py", "ordinal.py", "components.py")
+
+
+def _source_fingerprint(files=TOKENS_CODE) -> str:
+    """A hash of the named modules of nlu/: only what a component really runs, so editing the resolver's
+    code or the catalogue does not retrain the intent classifier (Rasa's cache keeps it)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.read_bytes())
+    here = Path(__file__).resolve().parent
+    for name in files:
+        digest.update(name.encode())
+        digest.update((here / name).read_bytes())
     return digest.hexdigest()
 
 
 def _catalogue_fingerprint(directory: Path) -> str:
-    digest = hashlib.sha256(_source_fingerprint().encode())
+    digest = hashlib.sha256(_source_fingerprint(RESOLVER_CODE).encode())
     for path in sorted(Path(directory).glob("*.yml")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -246,6 +253,12 @@ class UnknownWordsGuard(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         """The component's default config."""
         return {"catalogue": "data/procedures"}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Learn the words again when a catalogue file or the word code changes (Rasa sees neither)."""
+        directory = Path(config.get("catalogue", "data/procedures"))
+        return _catalogue_fingerprint(directory) if directory.exists() else None
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  known: Optional[set] = None) -> None:
