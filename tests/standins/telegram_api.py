@@ -43,7 +43,10 @@ What the bot did (all plain lists/dicts, newest last):
   ``api.sent_photos(chat_id)``: :class:`Upload` objects (``filename``, ``content`` bytes, ``mime_type``, ``caption``).
 - ``api.callback_answers``: the ``answerCallbackQuery`` parameters. ``api.edits``: ``editMessage*`` parameters.
 - ``await api.wait_for_messages(chat_id, count, timeout=30)``: wait until the bot has sent ``count`` messages
-  to the chat; returns them. ``await api.wait_for(lambda: ..., timeout=30)`` waits for any condition.
+  to the chat; returns them. ``await api.wait_for(lambda: ..., timeout=30, what="...")`` waits for any condition.
+  Both poll until the deadline and then raise ``AssertionError`` saying what they waited for.
+  ``api.in_flight`` counts the requests being answered; ``await api.settled()`` waits until there are none
+  (a "slow" send records its message only when it answers).
 - ``api.clear()`` forgets everything recorded (not the webhook, the blocked chats or the fault settings).
 
 Faults, for delivery code (they apply to the sending methods in :data:`SEND_METHODS` unless ``methods`` is
@@ -91,6 +94,8 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Tuple, 
 
 import aiohttp
 from aiohttp import web
+
+from tests.waiting import wait_until
 
 DEFAULT_TOKEN = "123456789:AAStandInTokenForTestsOnly_0123456789"
 SEND_METHODS = frozenset({
@@ -279,6 +284,7 @@ class TelegramStandIn:
         self._group_sends: Dict[Any, Deque[float]] = defaultdict(deque)
         self._send_log: List[Tuple[float, Any]] = []     # (time, chat_id) of every accepted send
         self._waiters: set = set()
+        self._in_flight = 0
         self._closing = asyncio.Event()
         self._tasks: set = set()
         self._runner: Optional[web.AppRunner] = None
@@ -429,20 +435,26 @@ class TelegramStandIn:
         """Photos the bot sent (to ``chat_id``)."""
         return [u for u in self.uploads if u.method == "sendphoto" and (chat_id is None or u.chat_id == _chat_key(chat_id))]
 
-    async def wait_for(self, condition: Callable[[], Any], timeout: float = 30.0) -> Any:
-        """Wait until ``condition()`` is truthy and return its value; ``TimeoutError`` after ``timeout`` seconds."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if asyncio.get_running_loop().time() > deadline:
-                raise asyncio.TimeoutError(f"condition not met within {timeout} s")
-            await asyncio.sleep(0.02)
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 30.0, what: Optional[str] = None) -> Any:
+        """Wait until ``condition()`` is truthy and return its value; ``AssertionError`` naming ``what`` (or the
+        condition's source) after ``timeout`` seconds."""
+        return await wait_until(condition, timeout, what)
 
     async def wait_for_messages(self, chat_id: Union[int, str], count: int = 1, timeout: float = 30.0) -> List[dict]:
         """Wait until the bot has sent at least ``count`` messages to ``chat_id``; returns them all."""
-        return await self.wait_for(lambda: len(self.sent_messages(chat_id)) >= count and self.sent_messages(chat_id), timeout)
+        return await self.wait_for(lambda: len(self.sent_messages(chat_id)) >= count and self.sent_messages(chat_id), timeout,
+                                   f"{count} message(s) to chat {chat_id} (sent so far: {len(self.sent_messages(chat_id))}"
+                                   f" when the wait began)")
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being answered right now (a slow fault, a long poll, a send under way)."""
+        return self._in_flight
+
+    async def settled(self, timeout: float = 30.0) -> None:
+        """Wait until no request is being answered: whatever the bot sent has been recorded (a "slow" fault
+        records its message only when it answers). Long polls count: stop polling first."""
+        await self.wait_for(lambda: self._in_flight == 0, timeout, "every request to the stand-in to be answered")
 
     def clear(self) -> None:
         """Forget the recorded calls, messages, uploads, answers, updates and violations."""
@@ -509,6 +521,13 @@ class TelegramStandIn:
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
 
     async def _handle(self, request: web.Request) -> web.Response:
+        self._in_flight += 1
+        try:
+            return await self._answer(request)
+        finally:
+            self._in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         call = Call(method=method, params={}, at=self.clock())
         self.calls.append(call)
