@@ -13,7 +13,7 @@ import sys
 import warnings
 from typing import Mapping, Optional
 
-LIBRARIES = ("rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio", "sqlalchemy",
+LIBRARIES = ("py.warnings", "rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio", "sqlalchemy",
              "httpx", "httpcore", "matplotlib", "telegram", "aiohttp.access", "root.tensorflow", "h5py", "numexpr")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -26,6 +26,7 @@ def silence_warnings() -> None:
     for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning, UserWarning, ImportWarning,
                      ResourceWarning, RuntimeWarning):
         warnings.filterwarnings("ignore", category=category)
+    logging.captureWarnings(True)  # a library that turns a warning back on still only reaches the "py.warnings" logger
     try:  # SQLAlchemy's own warning class does not derive from DeprecationWarning
         from sqlalchemy.exc import SAWarning
 
