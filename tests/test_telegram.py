@@ -15,6 +15,8 @@ import httpx
 import pytest
 import telegram
 from aiohttp import web
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from bot.catalogue.documents import docx_text
 from bot.channels import webchat
@@ -28,11 +30,16 @@ from bot.channels.telegram import (
     stop_telegram,
 )
 from bot.channels.telegram_send import ButtonPayloads, TelegramSender, split_text
+from bot.conversation.engine import MAX_CHARS
 from bot.delivery.errors import ChannelSender, DeliveryError
 from bot.delivery.reply import Attachment, Reply
+from bot.delivery.sender import timed_out_after_sending
 from bot.delivery.text import utf16_len
+from bot.phrases import EMPTY_MESSAGE_REPLY
 from bot.settings import Settings
 from tests.standins.telegram_api import TelegramStandIn
+from tests.test_assistant import CUT_NOTE, asks_back
+from tests.waiting import wait_for_event
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -55,13 +62,33 @@ def buttons_of(message: dict) -> list:
     return [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
 
 
+_finished: dict = {}  # stand-in -> ids of the updates its channel has finished with
+
+
+def watch_finished(api: TelegramStandIn, handle) -> None:
+    """Record the id of every update the channel has finished with. PTB runs the handler groups of an update one
+    after another, so a handler in a group after the channel's own runs once its replies have all been sent."""
+    finished = _finished.setdefault(api, set())
+
+    async def done(update: Update, context) -> None:
+        finished.add(update.update_id)
+
+    handle.application.add_handler(TypeHandler(Update, done), group=100)
+
+
+async def finished_with(api: TelegramStandIn, update_id: int, what: str = "") -> None:
+    """Wait until the channel has sent every reply to update ``update_id``."""
+    await api.wait_for(lambda: update_id in _finished[api], 30, f"the bot to finish answering update {update_id} {what}")
+
+
 async def ask(api: TelegramStandIn, chat: int, text: str, replies: int = 1) -> list:
-    """The citizen sends ``text``; returns the messages the bot sent back (at least ``replies`` new ones)."""
+    """The citizen sends ``text``; returns every message the bot sent back (at least ``replies``)."""
     before = len(api.sent_messages(chat))
-    api.push_message(chat, text)
-    await api.wait_for_messages(chat, before + replies)
-    await asyncio.sleep(0.1)  # a reply in several messages: let the rest arrive
-    return api.sent_messages(chat)[before:]
+    update_id = api.push_message(chat, text)
+    await finished_with(api, update_id, f"({text[:40]!r})")
+    messages = api.sent_messages(chat)[before:]
+    assert len(messages) >= replies, messages
+    return messages
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +101,7 @@ async def api():
 async def channel(api, assistant, store):
     """The channel in polling mode over the stand-in."""
     handle = await start_telegram(assistant, store, config_for(api))
+    watch_finished(api, handle)
     yield handle
     await stop_telegram(handle)
 
@@ -114,9 +142,12 @@ async def test_standin_faults_and_long_polling():
             api.push_message(5, "hai")
             assert [u.message.text for u in await bot.get_updates(timeout=0)] == ["một", "hai"]
             assert await bot.get_updates(offset=first + 2, timeout=0) == ()  # confirmed updates are gone
-            later = asyncio.get_running_loop().call_later(0.2, api.push_message, 5, "ba")
-            assert [u.message.text for u in await bot.get_updates(offset=first + 2, timeout=5)] == ["ba"]
-            later.cancel()
+            polls = len(api.calls_to("getUpdates"))
+            waiting = asyncio.ensure_future(bot.get_updates(offset=first + 2, timeout=30))
+            await api.wait_for(lambda: len(api.calls_to("getUpdates")) > polls, 10, "the long poll to reach the stand-in")
+            assert not waiting.done() and api.calls_to("getUpdates")[-1].status == 0  # held open: nothing to give yet
+            api.push_message(5, "ba")
+            assert [u.message.text for u in await waiting] == ["ba"]  # answered as soon as the update came
 
 
 async def test_standin_refuses_what_telegram_refuses():
@@ -252,11 +283,21 @@ async def test_photos_stickers_and_voice_get_a_polite_text_only_reply(api, chann
         assert (await api.wait_for_messages(chat, index))[-1]["text"] == MEDIA_TEXT
 
 
-@pytest.mark.parametrize("text", ["<b>x</b>", "'; DROP TABLE users; --", "😀😀😀", "a" * 10_000, "   ", "&amp; <script>"])
-async def test_bad_input_gets_a_clear_reply(api, channel, store, text):
+@pytest.mark.parametrize("text", ["<b>x</b>", "'; DROP TABLE users; --", "😀😀😀", "a" * 10_000, "   ", "&amp; <script>"],
+                         ids=["html", "sql", "emoji", "10000 a", "spaces", "entity and script"])
+async def test_bad_input_gets_a_clear_reply(api, channel, assistant, store, text):
     chat = new_chat()
     messages = await ask(api, chat, text)
-    assert messages and all(m["text"].strip() for m in messages)
+    direct = await assistant.handle(f"test-{new_chat()}", text)
+    # The chat shows exactly the assistant's replies, character for character (HTML escaped, so Telegram shows
+    # it literally), with their buttons: and those replies are the clear ones (see test_assistant.py).
+    assert [(m["text"], [b["text"] for b in buttons_of(m)]) for m in messages] == \
+           [(r.text, [b["title"] for b in r.buttons]) for r in direct]
+    if not text.strip():
+        assert [r.text for r in direct] == [EMPTY_MESSAGE_REPLY]
+    else:
+        assert [r.text for r in direct[:-1]] == ([CUT_NOTE] if len(text) > MAX_CHARS else [])
+        assert asks_back(direct[-1], store.catalogue.ids()), direct[-1].as_text()
     assert all(call.status == 200 for call in api.calls_to("sendMessage") if call.params.get("chat_id") == chat)
     assert store.users.find("telegram", str(chat)) is not None
 
@@ -288,13 +329,18 @@ async def test_photo_attachment_goes_out_with_send_photo(api, channel):
 
 
 class ScriptedAssistant:
-    """An assistant whose answers take as long as the test says: "chậm" (slow) takes ``slow`` seconds."""
+    """Answers "Trả lời: <text>" at once, except a text starting with "chậm" (slow): that answer is worked out
+    only once the test opens ``gate`` (``working`` is set while it waits)."""
 
-    def __init__(self, slow: float) -> None:
-        self.slow = slow
+    def __init__(self) -> None:
+        self.gate, self.working = asyncio.Event(), asyncio.Event()
 
     async def handle(self, conversation_id: str, text: str, metadata=None) -> list:
-        await asyncio.sleep(self.slow if text.startswith("chậm") else 0.0)
+        if text.startswith("chậm"):
+            self.working.set()
+            await self.gate.wait()
+        else:
+            await asyncio.sleep(0)  # a quick answer still lets the loop run (the typing timer starts), as a real one does
         return [Reply(f"Trả lời: {text}")]
 
 
@@ -302,40 +348,50 @@ async def test_two_quick_messages_of_one_chat_are_answered_in_order(store):
     """The first question's answer takes longer than the second's: the chat still sees them in order,
     while another chat's question is not held up by the slow one."""
     chat, other = new_chat(), new_chat()
+    scripted = ScriptedAssistant()
     async with TelegramStandIn() as api:
-        handle = await start_telegram(ScriptedAssistant(slow=0.5), store, config_for(api))
+        handle = await start_telegram(scripted, store, config_for(api))
         try:
             api.push_message(chat, "chậm: khai sinh cần gì")
             api.push_message(chat, "nhanh: lệ phí bao nhiêu")
             api.push_message(other, "nhanh: giờ làm việc")
-            await api.wait_for_messages(other, 1)
-            assert api.sent_messages(chat) == []  # the other chat was answered while this one's first was pending
+            await wait_for_event(scripted.working, 30, "the slow answer to be under way")
+            await api.wait_for_messages(other, 1)  # answered while this chat's first answer cannot be finished
+            assert api.sent_messages(chat) == []   # the quick second question waits behind the slow first one
+            scripted.gate.set()
             await api.wait_for_messages(chat, 2)
         finally:
+            scripted.gate.set()
             await stop_telegram(handle)
+    assert api.sent_texts(other) == ["Trả lời: nhanh: giờ làm việc"]
     assert api.sent_texts(chat) == ["Trả lời: chậm: khai sinh cần gì", "Trả lời: nhanh: lệ phí bao nhiêu"]
 
 
 async def test_typing_shows_only_when_an_answer_is_slow(store):
-    chat = new_chat()
+    quick, slow = new_chat(), new_chat()
+    scripted = ScriptedAssistant()
     async with TelegramStandIn() as api:
-        handle = await start_telegram(ScriptedAssistant(slow=0.6), store, config_for(api, typing_after=0.2))
+        handle = await start_telegram(scripted, store, config_for(api, typing_after=0.5))
         try:
-            api.push_message(chat, "nhanh: lệ phí bao nhiêu")
-            await api.wait_for_messages(chat, 1)
-            await asyncio.sleep(0.3)  # longer than typing_after: a cancelled indicator would have been sent by now
-            assert api.calls_to("sendChatAction") == []
-            api.push_message(chat, "chậm: khai sinh cần gì")
-            await api.wait_for_messages(chat, 2)
+            api.push_message(quick, "nhanh: lệ phí bao nhiêu")
+            await api.wait_for_messages(quick, 1)
+            asked_at = api.clock()
+            api.push_message(slow, "chậm: khai sinh cần gì")  # answered only when the test says so
+            typing = await api.wait_for(lambda: api.calls_to("sendChatAction"), 30, "a typing indicator for the slow answer")
+            # The quick answer's indicator, had it not been called off, was due first: its timer started earlier.
+            assert [(c.params["chat_id"], c.params["action"]) for c in typing] == [(slow, "typing")]
+            assert typing[0].at - asked_at >= 0.5  # not at once: only once the answer has taken typing_after
+            scripted.gate.set()
+            await api.wait_for_messages(slow, 1)
         finally:
+            scripted.gate.set()
             await stop_telegram(handle)
-    methods = [c.method.lower() for c in api.calls if c.method.lower() in ("sendchataction", "sendmessage")]
-    assert methods == ["sendmessage", "sendchataction", "sendmessage"]
-    assert api.calls_to("sendChatAction")[0].params["action"] == "typing"
+    seen = [(c.method.lower(), c.params["chat_id"]) for c in api.calls if c.method.lower() in ("sendchataction", "sendmessage")]
+    assert seen == [("sendmessage", quick), ("sendchataction", slow), ("sendmessage", slow)]
 
 
 async def test_sender_maps_telegram_failures_for_the_outbox(api):
-    async with build_bot(config_for(api, read_timeout=0.5)) as bot:
+    async with build_bot(config_for(api)) as bot, build_bot(config_for(api, read_timeout=1.0)) as impatient_bot:
         sender = TelegramSender(bot)
         assert isinstance(sender, ChannelSender) and sender.channel == "telegram"
         chat = new_chat()
@@ -344,11 +400,20 @@ async def test_sender_maps_telegram_failures_for_the_outbox(api):
             await sender.send(str(chat), Reply("x"))
         assert flood.value.retry_after == 5 and not flood.value.permanent
 
-        for kind in (500, 502, "slow"):
-            api.fail_next(1, kind, delay=3)
+        for kind in (500, 502):  # Telegram refused: safe to send again
+            api.fail_next(1, kind)
             with pytest.raises(DeliveryError) as transient:
                 await sender.send(str(chat), Reply("x"))
             assert not transient.value.permanent and transient.value.retry_after is None, kind
+            assert not timed_out_after_sending(transient.value), kind
+
+        # Telegram answers after 30 s; this client gives up after 1 s (both timers run in this event loop): it may
+        # have taken the message, so a resend is flagged in doubt.
+        api.fail_next(1, "slow", delay=30)
+        with pytest.raises(DeliveryError) as timed_out:
+            await TelegramSender(impatient_bot).send(str(chat), Reply("x"))
+        assert not timed_out.value.permanent and timed_out.value.retry_after is None
+        assert timed_out_after_sending(timed_out.value)
 
         api.block(chat)
         with pytest.raises(DeliveryError) as blocked:
@@ -376,6 +441,7 @@ async def webhook(assistant, store):
         app = webchat.create_app(assistant)
         config = config_for(api, mode="webhook", webhook_url=f"http://127.0.0.1:{port}/telegram/webhook", secret="s3cret-Token_1")
         handle = await start_telegram(assistant, store, config, web_app=app)
+        watch_finished(api, handle)
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         await web.SockSite(runner, sock).start()
@@ -397,7 +463,7 @@ async def test_webhook_mode_answers_updates_telegram_posts(webhook):
     assert api.calls_to("getUpdates") == []
 
 
-async def test_webhook_with_a_wrong_secret_is_refused_and_nothing_is_sent(webhook):
+async def test_webhook_with_a_wrong_secret_is_refused_and_nothing_is_sent(webhook, assistant):
     api, url = webhook
     chat = new_chat()
     update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": chat, "type": "private", "first_name": "X"},
@@ -409,5 +475,9 @@ async def test_webhook_with_a_wrong_secret_is_refused_and_nothing_is_sent(webhoo
         good = await client.post("/telegram/webhook", content="not json", headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"})
         assert good.status_code == 400
         assert (await client.get("/healthz")).status_code == 200  # the web chat still serves beside it
-    await asyncio.sleep(0.5)
+    # Telegram's own delivery of a message of the same chat, with the right secret. One chat's updates are answered
+    # one at a time in arrival order, so a refused update, had it been taken, would have been answered before this.
     assert api.sent_messages(chat) == []
+    await finished_with(api, api.push_message(chat, "xin chào"), "(the accepted update)")
+    greeting = await assistant.handle(f"test-{new_chat()}", "xin chào")
+    assert api.sent_texts(chat) == [r.text for r in greeting]  # that answer alone: nothing for the refused ones
