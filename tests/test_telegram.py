@@ -257,9 +257,9 @@ async def test_commands(api, channel, store):
     assert store.users.find("telegram", str(chat)).consent is True
     assert "Mã hồ sơ có dạng" in (await ask(api, chat, "/dangky abc"))[0]["text"]
     assert "chưa tìm thấy" in (await ask(api, chat, "/dangky 000.00.12.H49-991231-9999"))[0]["text"]
-    assert store.subscriptions.topics(f"telegram:{chat}") == []
+    assert store.subscriptions.topics(f"telegram:{chat}") == ["tips"]  # /dangky alone: the ward's tips, as "đăng ký nhận tin"
     assert DOSSIER in (await ask(api, chat, f"/dangky {DOSSIER.lower()}"))[0]["text"]
-    assert store.subscriptions.topics(f"telegram:{chat}") == [f"dossier:{DOSSIER}"]
+    assert sorted(store.subscriptions.topics(f"telegram:{chat}")) == [f"dossier:{DOSSIER}", "tips"]
 
     cancelled = await ask(api, chat, "/huy")
     assert "dừng gửi thông báo" in cancelled[0]["text"]
