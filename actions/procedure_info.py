@@ -93,7 +93,7 @@ class ActionAnswerProcedure(ServiceAction):
         pick = self._pick(tracker)
 
         if "candidates" in pick:
-            names = {pid: (data.catalogue.procedure(pid).short_name if data.catalogue.procedure(pid) else pid) for pid in pick["candidates"]}
+            names = {pid: (data.procedure(pid).short_name if data.procedure(pid) else pid) for pid in pick["candidates"]}
             lead = (
                 f"Không có lựa chọn số {pick['bad_choice']}. " if pick.get("bad_choice") else ""
             ) + "Anh/chị muốn hỏi thủ tục nào ạ? Chọn một số:"
@@ -104,9 +104,9 @@ class ActionAnswerProcedure(ServiceAction):
             )
             return [SlotSet("procedure_candidates", pick["candidates"]), SlotSet("pending_aspect", aspect)]
 
-        procedure = data.catalogue.procedure(pick["id"]) if "id" in pick else None
+        procedure = data.procedure(pick["id"]) if "id" in pick else None
         if procedure is None:
-            names = {pid: data.catalogue.procedure(pid).short_name for pid in POPULAR if data.catalogue.procedure(pid)}
+            names = {pid: data.procedure(pid).short_name for pid in POPULAR if data.procedure(pid)}
             dispatcher.utter_message(
                 text=(
                     f"Anh/chị muốn hỏi {ASPECT_TITLES[aspect].lower()} của thủ tục nào ạ? "
