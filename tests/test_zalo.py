@@ -27,6 +27,7 @@ from bot.phrases import EMPTY_MESSAGE_REPLY as EMPTY_REPLY
 from bot.services import Services
 from bot.settings import Settings
 from tests.standins.zalo_api import ZaloStandIn
+from tests.waiting import wait_for_event
 
 CS = "/v3.0/oa/message/cs"
 OAUTH = "/v4/oa/access_token"
@@ -220,7 +221,7 @@ async def test_the_webhook_answers_200_before_the_reply_is_worked_out(assistant,
         uid = new_uid()
         response = await s.post(zalo.text_event(uid, "lệ phí đăng ký kết hôn"))
         assert response.status_code == 200 and response.json() == {"status": "accepted"}
-        await asyncio.wait_for(gated.started.wait(), 10)  # the work runs after the answer...
+        await wait_for_event(gated.started, 30, "the reply to be worked out")  # the work runs after the answer...
         assert zalo.messages_to(uid) == []                  # ...and has not replied yet
         gated.gate.set()
         await s.channel.drain()

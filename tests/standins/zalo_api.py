@@ -40,7 +40,7 @@ next ``n`` calls to ``endpoint`` ``"api"`` (message and uploads) or ``"oauth"``.
 What the client did: ``calls`` (every request as :class:`Call`: ``path``, ``headers``, ``json``, ``form``,
 ``files``, ``status``, ``response``), ``calls_to(path)``, ``messages`` / ``messages_to(uid)`` (the accepted
 CS bodies), ``texts_to(uid)``, ``files_to(uid)`` (the :class:`Upload` objects sent as file messages),
-``refresh_tokens_sent`` (every refresh token presented, in order), ``wait_for(predicate, timeout)``.
+``refresh_tokens_sent`` (every refresh token presented, in order), ``wait_for(predicate, timeout, what)`` (fails naming what).
 
 Posting events to our webhook as Zalo does: ``zalo.text_event(uid, text)``, ``tap_event(uid, button)``,
 ``media_event(uid, "user_send_sticker")``, ``follow_event(uid)``, ``unfollow_event(uid)``,
@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from aiohttp import web
+
+from tests.waiting import wait_until
 
 TEXT_LIMIT = 2000
 FILE_TYPES = (".pdf", ".doc", ".docx")
@@ -230,13 +232,9 @@ class ZaloStandIn:
             out += payload.get("buttons") or []
         return out
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-        """Wait until ``predicate()`` is true (raises TimeoutError)."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise TimeoutError("condition not met in time")
-            await asyncio.sleep(0.02)
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0, what: Optional[str] = None) -> None:
+        """Wait until ``predicate()`` is true; ``AssertionError`` naming ``what`` after ``timeout`` seconds."""
+        await wait_until(predicate, timeout, what)
 
     # webhook events ---------------------------------------------------------------------
     def _base(self, name: str) -> Dict[str, Any]:
