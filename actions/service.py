@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ServiceAction, latest_entities, latest_intent, latest_text
-from actions.procedure_info import aspect_buttons, payload, procedure_from_message
+from actions.procedure_info import answer_correction, aspect_buttons, payload, procedure_from_message
 from bot.people.subscriptions import follow, stop
 from bot.phrases import EMPTY_MESSAGE_REPLY
 from nlu.dossier_code import EXAMPLE_CODE, explain_invalid, looks_like_code
@@ -114,6 +114,9 @@ class ActionOutOfScope(ServiceAction):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        corrected = answer_correction(dispatcher, tracker, self.services)  # "không phải, khai tử cơ"
+        if corrected is not None:
+            return corrected
         intent = tracker.latest_message.get("intent") or {}
         self.services.reviews.record("unknown_messages", tracker.sender_id, latest_text(tracker), intent.get("name", ""), intent.get("confidence") or 0.0)
         dispatcher.utter_message(response="utter_out_of_scope")
@@ -133,6 +136,9 @@ class ActionFallback(ServiceAction):
         if not text.strip():
             dispatcher.utter_message(text=EMPTY_MESSAGE_REPLY)
             return []
+        corrected = answer_correction(dispatcher, tracker, self.services)  # "ý tôi là đăng ký khai tử"
+        if corrected is not None:
+            return corrected
         procedure_id = procedure_from_message(tracker)
         procedure = self.services.catalogue.procedure(procedure_id) if procedure_id else None
         if procedure:

@@ -1,0 +1,91 @@
+"""What carries over from one message to the next: the last procedure for a follow-up only, and a correction
+that names the procedure meant switches to it, answering what was asked before."""
+
+import pytest
+
+from actions.procedure_info import is_correction, is_follow_up, other_subject
+from tests.conftest import say
+
+FOLLOW_UPS = ["thế hết bao nhiêu tiền?", "mất mấy ngày?", "cần giấy tờ gì", "thế nộp ở đâu", "theo luật nào",
+              "the het bao nhieu tien", "mat may ngay", "can giay to gi a", "có mẫu tờ khai không"]
+OTHER_SUBJECTS = [
+    "tóm tắt tình hình giải quyết hồ sơ tháng này",
+    "nghị định 118/2025 quy định gì về một cửa",
+    "tom tat tinh hinh giai quyet ho so thang nay",
+    "nghi dinh 118/2025 quy dinh gi ve mot cua",
+    "thông tư 04/2020 nói gì",
+    "làm hộ chiếu mất bao lâu",
+    "hồ sơ 000.00.12.H49-251120-0031 mất mấy ngày",
+    "báo cáo số hồ sơ trễ hạn tuần này",
+]
+CORRECTIONS = [
+    ("ý tôi là đăng ký khai tử", "Đăng ký khai tử"),
+    ("không phải, khai tử cơ", "Đăng ký khai tử"),
+    ("ko phai, y toi la lam cccd", "Cấp thẻ căn cước"),
+    ("y toi la dang ky khai tu", "Đăng ký khai tử"),
+    ("nhầm, tôi hỏi đăng ký tạm trú", "Đăng ký tạm trú"),
+]
+
+
+@pytest.mark.parametrize("text", FOLLOW_UPS)
+def test_a_short_question_about_an_aspect_is_a_follow_up(text):
+    assert is_follow_up(text)
+
+
+@pytest.mark.parametrize("text", OTHER_SUBJECTS)
+def test_a_message_about_something_else_is_no_follow_up(text):
+    assert not is_follow_up(text)
+
+
+def test_other_subjects_are_named():
+    assert other_subject("nghị định 118/2025 quy định gì về một cửa") == "legal"
+    assert other_subject("tóm tắt tình hình giải quyết hồ sơ tháng này") == "report"
+    assert other_subject("hồ sơ 000.00.12.H49-251120-0031 thế nào") == "dossier"
+    assert other_subject("thế hết bao nhiêu tiền?") is None
+
+
+@pytest.mark.parametrize("text", [text for text, _ in CORRECTIONS] + ["không phải", "nhầm rồi, ý tôi là khai sinh"])
+def test_corrections_are_recognised(text):
+    assert is_correction(text)
+
+
+@pytest.mark.parametrize("text", ["đăng ký khai tử cần gì", "có phải nộp lệ phí không", "thế hết bao nhiêu tiền?"])
+def test_questions_are_no_corrections(text):
+    assert not is_correction(text)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("text", FOLLOW_UPS[:5])
+async def test_a_follow_up_is_answered_about_the_last_procedure(assistant, user, text):
+    assert "Đăng ký kết hôn" in await say(assistant, user, "đăng ký kết hôn cần giấy tờ gì")
+    reply = await say(assistant, user, text)
+    assert "📋 Đăng ký kết hôn" in reply, reply
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("text", OTHER_SUBJECTS)
+async def test_another_subject_does_not_inherit_the_last_procedure(assistant, user, text):
+    assert "Đăng ký kết hôn" in await say(assistant, user, "đăng ký kết hôn cần giấy tờ gì")
+    replies = await assistant.handle(user, text)
+    said = "\n".join(reply.text for reply in replies)  # the popular-choices buttons may offer kết hôn again
+    assert "kết hôn" not in said.lower(), said
+    assert "📋" not in said, said  # no catalogue answer about anything: it asks which procedure, or says it cannot
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("text, heading", CORRECTIONS)
+async def test_a_correction_switches_to_the_procedure_meant_with_the_same_aspect(assistant, user, text, heading):
+    first = await say(assistant, user, "lệ phí đăng ký kết hôn bao nhiêu")
+    assert "📋 Đăng ký kết hôn" in first and "Lệ phí" in first
+    reply = await say(assistant, user, text)
+    assert f"📋 {heading}" in reply, reply
+    assert "Lệ phí" in reply.split("\n")[1], reply  # the aspect asked before, not an overview
+    assert "trợ lý ảo" not in reply
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_second_correction_keeps_the_aspect_of_the_question(assistant, user):
+    await say(assistant, user, "đăng ký kết hôn mất mấy ngày")
+    await say(assistant, user, "ý tôi là đăng ký khai sinh")
+    reply = await say(assistant, user, "không phải, khai tử cơ")
+    assert "📋 Đăng ký khai tử" in reply and "Thời hạn giải quyết" in reply.split("\n")[1], reply
