@@ -24,6 +24,7 @@ from actions.context import ServiceAction, latest_entities, latest_intent, lates
 from bot.catalogue.answers import ASPECT_TITLES, answer, details
 from bot.catalogue.procedures import EID_PROCEDURE, Procedure
 from bot.services import Services
+from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
 from nlu.normalize import normalize
 
@@ -68,9 +69,6 @@ lau khi xong lay han tuan thang mang theo gom gi dau noi online mau don file phi
 cach buoc phuong xa
 """.split())
 MAX_FOLLOW_UP_WORDS = 14
-CORRECTION = re.compile(
-    r"\b(?:y (?:toi|em|minh|tui|to|anh|chi|ta) (?:la|hoi)|(?:toi|em|minh|tui) hoi|khong phai|nham|sai roi|khong phai la)\b"
-)
 
 
 def intent_of_aspect(aspect: str) -> str:
@@ -134,12 +132,6 @@ def is_follow_up(text: str) -> bool:
         return False
     rest = [w for w in FOLLOW_UP_PHRASES.sub(" ", norm).split() if not w.isdigit()]
     return sum(1 for w in rest if w not in FOLLOW_UP_WORDS) <= 1
-
-
-def is_correction(text: str) -> bool:
-    """Whether the message corrects what the assistant understood ("ý tôi là …", "không phải, … cơ", "nhầm")."""
-    raw = (text or "").strip().lower()
-    return bool(CORRECTION.search(normalize(text)) or re.search(r"\bcơ\s*[.!?]*$", raw))
 
 
 def aspect_asked_before(tracker: Tracker) -> str:

@@ -8,6 +8,7 @@ all see text the same way. The rules themselves live in :mod:`nlu.normalize`,
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 from pathlib import Path
@@ -19,10 +20,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
 from nlu.normalize import words
 from nlu.ordinal import read_ordinal
@@ -53,9 +55,11 @@ class VietnameseTokenizer(Tokenizer):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain what depends on the tokens when the normaliser's rules change (Rasa only
-        fingerprints the config, not the code)."""
-        return _source_fingerprint()
+        """Retrain what depends on the tokens when the normaliser's rules or this class's code
+        (``tokenize``) change (Rasa only fingerprints the config, not the code)."""
+        digest = hashlib.sha256(_source_fingerprint().encode())
+        digest.update(inspect.getsource(cls).encode())
+        return digest.hexdigest()
 
     @classmethod
     def create(
@@ -99,6 +103,8 @@ def _source_fingerprint(files=TOKENS_CODE) -> str:
 
 def _catalogue_fingerprint(directory: Path) -> str:
     digest = hashlib.sha256(_source_fingerprint(RESOLVER_CODE).encode())
+    # how catalogue files become the resolver's records and the guard's phrases
+    digest.update((Path(__file__).resolve().parent.parent / "bot" / "catalogue" / "procedures.py").read_bytes())
     for path in sorted(Path(directory).glob("*.yml")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -235,6 +241,40 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
             if found:
                 message.set(ENTITIES, message.get(ENTITIES, []) + self.add_extractor_name(found), add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CorrectionClassifier(GraphComponent):
+    """A correction that names a procedure ("ý tôi là đăng ký khai tử", "không phải, khai tử cơ") asks about it.
+
+    Put it after ``ProcedureResolver``: the message's intent becomes ``ask_procedure`` (the action then
+    answers the aspect asked before) whatever the classifier guessed, often ``bot_challenge`` for "ý tôi là".
+    The rule is :func:`nlu.corrections.is_correction`; other messages are left as they are.
+    """
+
+    INTENT = "ask_procedure"
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "CorrectionClassifier":
+        """Creates the classifier."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets ``ask_procedure`` on corrections that name a procedure."""
+        for message in messages:
+            named = any(e.get("entity") == "procedure" for e in message.get(ENTITIES, []))
+            if not named or not is_correction(message.get(TEXT) or ""):
+                continue
+            intent = {"name": self.INTENT, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != self.INTENT]
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data is left as it is."""
+        return training_data
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -2,8 +2,11 @@
 that names the procedure meant switches to it, answering what was asked before."""
 
 import pytest
+from rasa.shared.nlu.training_data.message import Message
 
-from actions.procedure_info import is_correction, is_follow_up, other_subject
+from actions.procedure_info import is_follow_up, other_subject
+from nlu.components import CorrectionClassifier
+from nlu.corrections import is_correction
 from tests.conftest import say
 
 FOLLOW_UPS = ["thế hết bao nhiêu tiền?", "mất mấy ngày?", "cần giấy tờ gì", "thế nộp ở đâu", "theo luật nào",
@@ -49,9 +52,32 @@ def test_corrections_are_recognised(text):
     assert is_correction(text)
 
 
-@pytest.mark.parametrize("text", ["đăng ký khai tử cần gì", "có phải nộp lệ phí không", "thế hết bao nhiêu tiền?"])
+QUESTIONS = ["đăng ký khai tử cần gì", "có phải nộp lệ phí không", "thế hết bao nhiêu tiền?",
+             "cho tôi hỏi đăng ký khai sinh cần gì", "cho em hoi lam cccd o dau a",
+             "em khai nhầm tên trong giấy khai sinh thì sửa sao"]
+
+
+@pytest.mark.parametrize("text", QUESTIONS)
 def test_questions_are_no_corrections(text):
     assert not is_correction(text)
+
+
+def _classified(text, intent, procedure=True):
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.6},
+                            "intent_ranking": [{"name": intent, "confidence": 0.6}],
+                            "entities": [{"entity": "procedure", "value": "khai_tu"}] if procedure else []})
+    CorrectionClassifier().process([message])
+    return message.get("intent")["name"], message.get("intent_ranking")[0]["name"]
+
+
+@pytest.mark.parametrize("text", [text for text, _ in CORRECTIONS])
+def test_a_correction_naming_a_procedure_asks_about_it_whatever_the_classifier_guessed(text):
+    assert _classified(text, "bot_challenge") == ("ask_procedure", "ask_procedure")
+
+
+def test_a_correction_naming_nothing_and_a_question_keep_their_intent():
+    assert _classified("không phải", "deny", procedure=False) == ("deny", "deny")
+    assert _classified("cho tôi hỏi đăng ký khai tử cần gì", "ask_documents") == ("ask_documents", "ask_documents")
 
 
 @pytest.mark.asyncio(loop_scope="session")
