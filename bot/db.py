@@ -40,6 +40,10 @@ DOSSIER_COLUMNS = {
     "paid_online": "integer", "result_digitised": "integer",
     "source": "text",
 }
+# added by migration 3 (the execution report and the service indicators, bot/officials): the field (lĩnh vực)
+# the dossier is counted under, how it was submitted online (full | partial, with submission_channel "online"),
+# whether its components were digitised, and how many times the applicant was asked to supplement it
+REPORT_COLUMNS = {"field": "text", "online_level": "text", "dossier_digitised": "integer", "supplement_requests": "integer"}
 OPEN_STATUSES = ("new", "received", "in_progress", "additions_requested", "financial_obligation")
 # Written once and used verbatim by the index and the queries: SQLite uses a partial index only when the
 # query's WHERE contains the index's WHERE term as written.
@@ -154,10 +158,21 @@ def _schema_2(conn: sqlite3.Connection) -> None:
                  " where person_id is null")
 
 
+def _schema_3(conn: sqlite3.Connection) -> None:
+    """Dossiers gain what Biểu 07a and Decision 766's indicators count (REPORT_COLUMNS); reports read by received day."""
+    columns = {row[1] for row in conn.execute("pragma table_info(dossiers)")}
+    for name, kind in REPORT_COLUMNS.items():
+        if name not in columns:
+            conn.execute(f"alter table dossiers add column {name} {kind}")
+    conn.execute("create index if not exists dossiers_received on dossiers (received_at)")
+    conn.execute("create index if not exists dossiers_finished on dossiers (finished_at)")
+
+
 Migration = Tuple[int, str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: List[Migration] = [
     (1, "every table of motcua 0.1", _schema_1),
     (2, "outbox.person_id", _schema_2),
+    (3, "dossiers: field, online level, digitised, supplement requests", _schema_3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -245,3 +245,18 @@ def test_subscribing_to_an_unknown_dossier_says_so_and_subscribes_nothing(store)
     entities = [{"entity": "dossier_code", "value": "000.00.12.H49-991231-9999"}]
     text, _ = run(ActionSubscribe(store), tracker("theo dõi hồ sơ 000.00.12.H49-991231-9999", entities=entities, sender="web:nosub"))
     assert "chưa tìm thấy" in text and store.subscriptions.topics("web:nosub") == []
+
+
+def test_report_columns_are_kept_checked_and_the_field_comes_from_the_catalogue(store):
+    store.dossiers.upsert([{"code": "TEST-000000021", "status": "received", "procedure_id": "dang-ky-khai-tu",
+                            "submission_channel": "post", "dossier_digitised": "có", "supplement_requests": "2"},
+                           {"code": "TEST-000000022", "status": "received", "submission_channel": "online",
+                            "online_level": "partial", "field": "Chứng thực"}], "demo")
+    by_post, online = store.dossiers.get("TEST-000000021"), store.dossiers.get("TEST-000000022")
+    assert (by_post["submission_channel"], by_post["dossier_digitised"], by_post["supplement_requests"]) == ("post", 1, 2)
+    assert by_post["field"] == "Hộ tịch"  # the catalogue's field for đăng ký khai tử
+    assert (online["online_level"], online["field"]) == ("partial", "Chứng thực")
+    for column, bad in (("online_level", "half"), ("supplement_requests", "-1"), ("submission_channel", "fax")):
+        with pytest.raises(DossierError) as error:
+            store.dossiers.upsert([{"code": "TEST-000000023", "status": "received", column: bad}], "demo")
+        assert error.value.field == column

@@ -55,11 +55,11 @@ class Catalogue:
         return [row["id"] for row in self.db.query("select id from procedures order by id")]
 
     def processing_facts(self) -> List[Dict[str, Any]]:
-        """Id, code, name and processing time of every entry (what a dossier's due date needs)."""
+        """Id, code, name, field and processing time of every entry (what a dossier's due date and report need)."""
         return [
-            {"id": row["id"], "code": row["code"], "name": row["name"],
+            {"id": row["id"], "code": row["code"], "name": row["name"], "field": row["field"],
              "processing": json.loads(row["data"] or "{}").get("processing_time") or {}}
-            for row in self.db.query("select id, code, name, data from procedures")
+            for row in self.db.query("select id, code, name, field, data from procedures")
         ]
 
     def set_ward(self, data: Dict[str, Any]) -> None:

@@ -18,8 +18,10 @@ Table ``dossiers`` (one row per dossier, ``code`` is the opaque code printed on 
     code, procedure_code, procedure_id (catalogue id or null), procedure_name, applicant_name, applicant_phone,
     applicant_id_number (personal data: shown only after verification), received_at, due_at, finished_at,
     status (one of ``STATUSES``), additions_note (what is missing), department, handler,
-    submission_channel (online|in_person), paid_online (0/1), result_digitised (0/1), updated_at,
-    source (platform | import:<file> | demo).
+    submission_channel (online|in_person|post), paid_online (0/1), result_digitised (0/1), updated_at,
+    source (platform | import:<file> | demo); since schema 3: field (lĩnh vực; the catalogue's when the row has
+    none), online_level (full|partial, for online dossiers when known), dossier_digitised (0/1),
+    supplement_requests (how many times the applicant was asked to supplement). The columns are bot.db's.
     Overdue is derived, never stored: an open status and ``due_at < now``. The partial index
     ``dossiers_open_due`` (due_at, where status is open) serves the overdue scan and ``due_between``.
 
@@ -44,7 +46,7 @@ from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Se
 import sqlite_utils
 
 from bot.catalogue.repository import Catalogue
-from bot.db import OPEN_SQL, OPEN_STATUSES, transaction
+from bot.db import DOSSIER_COLUMNS, OPEN_SQL, OPEN_STATUSES, REPORT_COLUMNS, transaction
 from bot.timeutil import VN_TZ, iso
 from bot.workdays import WorkCalendar, default_calendar
 
@@ -53,20 +55,18 @@ STATUSES = (
     "financial_obligation", "withdrawn", "stopped", "done", "returned",
 )
 CLOSED_STATUSES = tuple(s for s in STATUSES if s not in OPEN_STATUSES)
-CHANNELS = ("online", "in_person")
+CHANNELS = ("online", "in_person", "post")
+ONLINE_LEVELS = ("full", "partial")
 SOURCE = re.compile(r"^(platform|demo|import:.+)$")
 MAX_FAILED_ATTEMPTS = 5
 
-TEXT_COLUMNS = (
-    "procedure_code", "procedure_id", "procedure_name", "applicant_name", "applicant_phone", "applicant_id_number",
-    "additions_note", "department", "handler", "submission_channel",
-)
 TIME_COLUMNS = ("received_at", "due_at", "finished_at", "updated_at")
-FLAG_COLUMNS = ("paid_online", "result_digitised")
-COLUMNS: Dict[str, type] = {
-    "code": str, **{c: str for c in TEXT_COLUMNS}, **{c: str for c in TIME_COLUMNS}, "status": str,
-    **{c: int for c in FLAG_COLUMNS}, "source": str,
-}
+FLAG_COLUMNS = ("paid_online", "result_digitised", "dossier_digitised")
+COUNT_COLUMNS = ("supplement_requests",)
+ALL_COLUMNS = {**DOSSIER_COLUMNS, **REPORT_COLUMNS}  # the table's columns, in order (bot.db owns them)
+TEXT_COLUMNS = tuple(c for c in ALL_COLUMNS
+                     if c not in TIME_COLUMNS + FLAG_COLUMNS + COUNT_COLUMNS + ("code", "status", "source"))
+COLUMNS: Dict[str, type] = {c: int if c in FLAG_COLUMNS + COUNT_COLUMNS else str for c in ALL_COLUMNS}
 # Compared to tell "changed" from "unchanged"; updated_at and source alone never make a change.
 COMPARED = tuple(c for c in COLUMNS if c not in ("code", "updated_at", "source"))
 
@@ -124,6 +124,18 @@ def _flag(value: Any, field: str) -> Optional[int]:
     raise DossierError(field, f"phải là có/không (1/0), không phải {value!r}")
 
 
+def _count(value: Any, field: str) -> Optional[int]:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise DossierError(field, f"phải là một số, không phải {value!r}") from None
+    if number < 0:
+        raise DossierError(field, f"không được âm: {value!r}")
+    return number
+
+
 def normalise(row: Dict[str, Any], calendar: Optional[WorkCalendar] = None) -> Dict[str, Any]:
     """Check one input row and return it in stored form (only the keys it had, plus ``code``).
 
@@ -143,6 +155,8 @@ def normalise(row: Dict[str, Any], calendar: Optional[WorkCalendar] = None) -> D
             out[key] = parse_moment(value, key, calendar)
         elif key in FLAG_COLUMNS:
             out[key] = _flag(value, key)
+        elif key in COUNT_COLUMNS:
+            out[key] = _count(value, key)
         elif key == "status":
             status = str(value or "").strip()
             if status not in STATUSES:
@@ -153,7 +167,9 @@ def normalise(row: Dict[str, Any], calendar: Optional[WorkCalendar] = None) -> D
         else:
             text = None if value is None else str(value).strip() or None
             if key == "submission_channel" and text is not None and text not in CHANNELS:
-                raise DossierError(key, f"phải là online hoặc in_person, không phải {value!r}")
+                raise DossierError(key, f"phải là online, in_person hoặc post, không phải {value!r}")
+            if key == "online_level" and text is not None and text not in ONLINE_LEVELS:
+                raise DossierError(key, f"phải là full hoặc partial, không phải {value!r}")
             out[key] = text
     if "status" not in out:
         raise DossierError("status", "thiếu trạng thái")
@@ -349,7 +365,7 @@ class _Catalogue:
                 self.by_code[str(entry["code"]).strip()] = entry["id"]
 
     def complete(self, row: Dict[str, Any], old: Optional[Dict[str, Any]], calendar: WorkCalendar) -> None:
-        """Fill procedure_id/code/name from the catalogue and a missing due_at from its processing time."""
+        """Fill procedure_id/code/name/field from the catalogue and a missing due_at from its processing time."""
         merged = {**(old or {}), **row}
         pid = merged.get("procedure_id")
         if pid and pid not in self.by_id:
@@ -364,6 +380,8 @@ class _Catalogue:
                 row["procedure_code"] = entry["code"]
             if not merged.get("procedure_name"):
                 row["procedure_name"] = entry["name"]
+            if not merged.get("field") and entry.get("field"):
+                row["field"] = entry["field"]
         if merged.get("due_at") or not merged.get("received_at") or not entry:
             return
         processing = entry["processing"]
