@@ -10,7 +10,8 @@ RASA_DATA := data/nlu.yml data/rules.yml data/stories.yml
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON_BASE)" || { echo "python3.10 not found (Rasa 3.6 needs Python 3.8-3.10)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON_BASE) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.13,<0.14'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -41,10 +42,12 @@ lint: install
 validate: install
 	$(BIN)/rasa data validate --domain domain.yml --config config.yml --data $(RASA_DATA) --fail-on-warnings
 
-# The tests that need no model run while the model trains (`needs_model`, tests/conftest.py); then the rest.
-test: lint validate browser load
+# The model trains from the first moment it can (right after install); the checks and the tests that need no
+# model (`needs_model`, tests/conftest.py) run beside it; then the model's tests.
+test: install browser
 	@mkdir -p var; \
 	$(BIN)/motcua train & train=$$!; \
+	$(MAKE) --no-print-directory lint validate load || { kill $$train; exit 1; }; \
 	$(BIN)/python -m pytest -q -m "not needs_model"; fast=$$?; \
 	wait $$train || { echo "Training failed (var/train.log)."; exit 1; }; \
 	$(BIN)/python -m pytest -q -m needs_model; slow=$$?; \
@@ -54,7 +57,7 @@ bench: model load
 	$(BIN)/python bench/nlu.py --anchor --cv-folds 3
 
 constraints: install
-	{ head -2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | sort -f; } > constraints.new && mv constraints.new constraints.txt
+	{ head -2 constraints.txt; $(BIN)/uv pip freeze --quiet --python $(BIN)/python --exclude-editable | grep -Ev '^(uv|pip)==' | sort -f; } > constraints.new && mv constraints.new constraints.txt
 
 clean:
 	rm -rf $(VENV) models var .pytest_cache
