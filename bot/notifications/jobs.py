@@ -34,7 +34,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from bot.catalogue.answers import UNVERIFIED, documents_text, fees_text, sources_line, time_text
 from bot.catalogue.procedures import EID_PROCEDURE
-from bot.db import OPEN_SQL
+from bot.db import OPEN_SQL, transaction
 from bot.delivery.outbox import Outbox
 from bot.delivery.text import shorten
 from bot.dossiers.presentation import STATUS_NAMES, mask_name
@@ -53,7 +53,6 @@ STOP_HINT = "Nhắn \"hủy nhận tin\" nếu không muốn nhận thông báo 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
 
-
 # helpers -------------------------------------------------------------------------------------------------
 def _state(outbox: Outbox, name: str) -> Optional[str]:
     """A value the notifier keeps between runs (a cursor), or None."""
@@ -67,17 +66,9 @@ def _set_state(outbox: Outbox, name: str, value: str) -> None:
                         " set value = excluded.value", [name, value])
 
 
-
 def day_name(day: dt.date) -> str:
     """``thứ Ba 25/11/2025``."""
     return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
-
-
-
-
-def _subscribers(services: Services, topic: str) -> List[User]:
-    """Accounts to tell about ``topic`` (each once)."""
-    return subscribed_accounts(services.users, services.subscriptions, topic)
 
 
 # status changes ---------------------------------------------------------------------------------------------
@@ -122,7 +113,7 @@ def status_notices(services: Services, outbox: Outbox, *, batch: int = 1000) -> 
             if dossier is not None:
                 procedure = services.catalogue.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
                 text = status_text(dossier, change, procedure.short_name if procedure else None)
-                for account in _subscribers(services, f"dossier:{dossier['code']}"):
+                for account in subscribed_accounts(services.users, services.subscriptions, f"dossier:{dossier['code']}"):
                     queued += outbox.enqueue(account, f"dossier:{dossier['code']}:status:{change['id']}", text)
             after = change["id"]
         _set_state(outbox, "history_cursor", str(after))  # enqueue is idempotent: a crash before this only repeats no-ops
@@ -164,10 +155,9 @@ def overdue_alerts(services: Services, outbox: Outbox, now: dt.datetime, *, cale
     calendar = calendar or default_calendar()
     first_scan = _state(outbox, "overdue_baseline") is None
     if first_scan:  # dossiers overdue before alerts existed go to the digest, not to a burst of alerts
-        outbox.conn.execute("begin immediate")
-        outbox.conn.execute(f"insert or ignore into overdue_alerted (code, at, recipients) select code, ?, -1 from dossiers"
-                            f" where {OPEN_SQL} and due_at < ?", [iso(_local(now)), iso(_local(now))])
-        outbox.conn.execute("commit")
+        with transaction(outbox.conn):
+            outbox.conn.execute(f"insert or ignore into overdue_alerted (code, at, recipients) select code, ?, -1 from dossiers"
+                                f" where {OPEN_SQL} and due_at < ?", [iso(_local(now)), iso(_local(now))])
         _set_state(outbox, "overdue_baseline", iso(_local(now)))
         return 0
     queued = 0
@@ -293,7 +283,7 @@ def eid_tips(services: Services, outbox: Outbox, now: dt.datetime, *, every_days
     if not texts:
         return 0
     queued = 0
-    for account in _subscribers(services, "tips"):
+    for account in subscribed_accounts(services.users, services.subscriptions, "tips"):
         count, last = outbox.history_of(account.id, "tip:eid:")
         if count >= len(texts):
             continue
