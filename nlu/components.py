@@ -267,9 +267,9 @@ class CorrectionClassifier(GraphComponent):
             if not named or not is_correction(message.get(TEXT) or ""):
                 continue
             intent = {"name": self.INTENT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != self.INTENT]
             message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            # the classifier's runner-ups go: one close to 1.0 would make FallbackClassifier call it ambiguous
+            message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -2,6 +2,7 @@
 that names the procedure meant switches to it, answering what was asked before."""
 
 import pytest
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.procedure_info import is_follow_up, other_subject
@@ -63,10 +64,11 @@ def test_questions_are_no_corrections(text):
 
 
 def _classified(text, intent, procedure=True):
-    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.6},
-                            "intent_ranking": [{"name": intent, "confidence": 0.6}],
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.97},
+                            "intent_ranking": [{"name": intent, "confidence": 0.97}, {"name": "ask_procedure", "confidence": 0.02}],
                             "entities": [{"entity": "procedure", "value": "khai_tu"}] if procedure else []})
     CorrectionClassifier().process([message])
+    FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.45, "ambiguity_threshold": 0.05}).process([message])
     return message.get("intent")["name"], message.get("intent_ranking")[0]["name"]
 
 
@@ -78,6 +80,15 @@ def test_a_correction_naming_a_procedure_asks_about_it_whatever_the_classifier_g
 def test_a_correction_naming_nothing_and_a_question_keep_their_intent():
     assert _classified("không phải", "deny", procedure=False) == ("deny", "deny")
     assert _classified("cho tôi hỏi đăng ký khai tử cần gì", "ask_documents") == ("ask_documents", "ask_documents")
+
+
+def test_the_fallback_does_not_take_a_correction_for_an_ambiguous_guess():
+    message = Message(data={"text": "ý tôi là đăng ký khai tử", "intent": {"name": "bot_challenge", "confidence": 0.98},
+                            "intent_ranking": [{"name": "bot_challenge", "confidence": 0.98}],
+                            "entities": [{"entity": "procedure", "value": "dang-ky-khai-tu"}]})
+    CorrectionClassifier().process([message])
+    FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.45, "ambiguity_threshold": 0.05}).process([message])
+    assert message.get("intent")["name"] == "ask_procedure"
 
 
 @pytest.mark.asyncio(loop_scope="session")
