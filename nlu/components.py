@@ -305,9 +305,9 @@ class InviteClassifier(GraphComponent):
             if name is None:
                 continue
             intent = {"name": name, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
             message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            # the rule decided: no runner-up, so FallbackClassifier never calls it ambiguous
+            message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
