@@ -14,13 +14,14 @@ from bot.services import Services
 
 def build(services: Services) -> List[Action]:
     """Every custom action of the assistant, each with ``services`` injected."""
-    from actions import dossier, procedure_info, service
+    from actions import dossier, officials, procedure_info, service
     from actions.context import ServiceAction
 
-    modules = (dossier, procedure_info, service)
+    modules = (dossier, officials, procedure_info, service)
     found: List[Action] = []
     for module in modules:
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Action) and value.__module__ == module.__name__:
+            if (isinstance(value, type) and issubclass(value, Action) and value.__module__ == module.__name__
+                    and value.name is not Action.name):  # a base such as OfficialAction names no action
                 found.append(value(services) if issubclass(value, ServiceAction) else value())
     return found

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import ServiceAction, latest_entities, latest_intent, latest_text
 from actions.procedure_info import answer_correction, aspect_buttons, payload, procedure_from_message
 from bot.people.subscriptions import follow, stop
-from bot.phrases import EMPTY_MESSAGE_REPLY
+from bot.phrases import EMPTY_MESSAGE_REPLY, REFUSAL
 from nlu.dossier_code import EXAMPLE_CODE, explain_invalid, looks_like_code
 
 UNVERIFIED_WARD = "⚠️ Thông tin của phường đang chờ cán bộ cập nhật; vui lòng gọi đường dây nóng để chắc chắn."
@@ -135,6 +135,9 @@ class ActionFallback(ServiceAction):
         self.services.reviews.record("unknown_messages", tracker.sender_id, text, intent.get("name", ""), intent.get("confidence") or 0.0)
         if not text.strip():
             dispatcher.utter_message(text=EMPTY_MESSAGE_REPLY)
+            return []
+        if text.strip().startswith("/"):  # a command the assistant does not have: the words a refused one gets
+            dispatcher.utter_message(text=REFUSAL)
             return []
         corrected = answer_correction(dispatcher, tracker, self.services)  # "ý tôi là đăng ký khai tử"
         if corrected is not None:

@@ -1,4 +1,5 @@
-"""``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate, sync, import)."""
+"""``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate, sync, import, role, invite,
+audit)."""
 
 from __future__ import annotations
 
@@ -128,20 +129,79 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     return 0
 
 
+def _operator() -> str:
+    """``cli:<login>``: who ran a ``motcua`` command on the server, for the audit trail."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "cli:?"
+
+
 def _role(settings: Settings, args: argparse.Namespace) -> int:
-    """``motcua role``: register an official (with department), a team member, or make an account a citizen again."""
+    """``motcua role``: give a channel account a role (official of a department, team member of an area, leader,
+    admin) or make it a citizen again; the first admin is made this way."""
+    from bot.people.roles import checked_assignment, describe
     from bot.services import Services
 
-    if args.role == "official" and not (args.department or "").strip():
-        print("Cán bộ cần có --department (tên phòng/bộ phận như trong dữ liệu hồ sơ).", file=sys.stderr)
+    try:
+        role, department, area = checked_assignment(args.role, args.department, args.area)
+    except ValueError as error:
+        print(f"{error} (--department cho cán bộ, --area cho tổ công nghệ số cộng đồng)", file=sys.stderr)
         return 2
-    users = Services.open(settings.db_path).users
+    services = Services.open(settings.db_path)
+    users = services.users
     account = users.find(args.channel, args.channel_user_id) or users.seen(args.channel, args.channel_user_id, args.name)
-    users.set_role(account.id, args.role, args.department.strip() if args.department else None)
+    users.set_role(account.id, role, department, area)
     account = users.get(account.id)
+    services.audit.write(None, _operator(), "set_role", "ok", f"{account.conversation_id} → {account.role} "
+                         f"({account.department or account.area or ''})", role="admin")
     consent = "đã" if account.consent else "CHƯA (người dùng gửi /dangky để nhận thông báo)"
-    print(f"{account.channel}:{account.channel_user_id} → {account.role}"
-          + (f" ({account.department})" if account.department else "") + f"; đồng ý nhận thông báo: {consent}")
+    print(f"{account.channel}:{account.channel_user_id} → {describe(account.role, account.department, account.area)}"
+          f"; đồng ý nhận thông báo: {consent}")
+    return 0
+
+
+def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    """``motcua invite``: print a one-time code that gives whoever sends it the role."""
+    from bot.people.invites import expiry_text, parse_duration
+    from bot.people.roles import describe
+    from bot.services import Services
+    from bot.timeutil import now_vn
+
+    services = Services.open(settings.db_path)
+    try:
+        ttl = parse_duration(args.expires)
+        invite = services.invites.create(args.role, args.department, args.area, created_by=_operator(), now=now_vn(), ttl=ttl)
+    except ValueError as error:
+        print(f"{error} (--department cho cán bộ, --area cho tổ công nghệ số cộng đồng)", file=sys.stderr)
+        return 2
+    who = describe(invite.role, invite.department, invite.area)
+    services.audit.write(None, _operator(), "create_invite", "ok", f"{who}, hết hạn {expiry_text(invite.expires_at)}",
+                         role="admin")
+    print(invite.code)
+    print(f"Mã mời {who}, dùng một lần, hết hạn lúc {expiry_text(invite.expires_at)}. Người được mời nhắn cho trợ lý "
+          f"(Telegram, Zalo hoặc web): \"mã mời {invite.code}\" (Telegram: /moi {invite.code}).", file=sys.stderr)
+    return 0
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    """``motcua audit``: the officials' commands, newest first."""
+    from bot.people.audit import format_row, parse_since
+    from bot.services import Services
+    from bot.timeutil import now_vn
+
+    try:
+        since = parse_since(args.since, now_vn()) if args.since else None
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    rows = Services.open(settings.db_path).audit.read(since, args.user, args.command_name, args.outcome, args.limit)
+    for row in rows:
+        print(format_row(row))
+    if not rows:
+        print("Chưa có dòng nhật ký nào khớp.", file=sys.stderr)
     return 0
 
 
@@ -177,12 +237,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_sync.add_argument("--quiet", action="store_true", help="no progress bar")
     p_import = sub.add_parser("import", help="load dossiers from a CSV or XLSX export (Vietnamese column headers)")
     p_import.add_argument("file")
-    p_role = sub.add_parser("role", help="make a channel account an official of a department (digests, alerts), a team member, or a citizen")
+    from bot.people.roles import ROLES
+
+    p_role = sub.add_parser("role", help="give a channel account a role: official (of a department), team (of an area), "
+                                         "leader, admin, or citizen again")
     p_role.add_argument("channel", choices=["telegram", "zalo", "web"])
     p_role.add_argument("channel_user_id", help="the account's id on that channel (Telegram chat id, Zalo user id)")
-    p_role.add_argument("role", choices=["official", "team", "citizen"])
+    p_role.add_argument("role", choices=ROLES)
     p_role.add_argument("--department", help="the department whose dossiers the official follows (as in the dossiers)")
+    p_role.add_argument("--area", help="a community team member's area (e.g. \"Tổ dân phố 3\")")
     p_role.add_argument("--name", help="display name for an account that has not written yet")
+    p_invite = sub.add_parser("invite", help="print a one-time code that gives its sender a role (any channel)")
+    p_invite.add_argument("--role", required=True, choices=[r for r in ROLES if r != "citizen"])
+    p_invite.add_argument("--department", help="an official's department (as in the dossiers)")
+    p_invite.add_argument("--area", help="a community team member's area")
+    p_invite.add_argument("--expires", default="7d", help="how long the code works: 7d (default), 48h, 30m; at most 30d")
+    p_audit = sub.add_parser("audit", help="the officials' commands (who, role, channel, what, when), newest first")
+    p_audit.add_argument("--since", help="from this day (YYYY-MM-DD) or this long ago (7d, 24h)")
+    p_audit.add_argument("--user", help="one account: telegram:12345, zalo:…, web:…, or its row id")
+    p_audit.add_argument("--command", dest="command_name", help="one command (report, create_invite, redeem_invite, …)")
+    p_audit.add_argument("--outcome", help="one outcome (ok, refused, error, wrong, …)")
+    p_audit.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logs(settings.env)
@@ -219,6 +294,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return run_import(settings, args.file)
     if args.command == "role":
         return _role(settings, args)
+    if args.command == "invite":
+        return _invite(settings, args)
+    if args.command == "audit":
+        return _audit(settings, args)
     if args.command in ("send", "digest", "scheduler"):
         from bot.notify_commands import run_command
 

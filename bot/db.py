@@ -168,11 +168,38 @@ def _schema_3(conn: sqlite3.Connection) -> None:
     conn.execute("create index if not exists dossiers_finished on dossiers (finished_at)")
 
 
+SCHEMA_4 = """
+-- people (bot/people/invites.py): one-time invite codes, stored as the SHA-256 of the code, never the code
+create table if not exists invites (id integer primary key, code_hash text not null unique, role text not null,
+    department text, area text, created_by text not null, created_at text not null, expires_at text not null,
+    used_at text, used_by integer);
+-- wrong invite codes per account (conversation id) per Vietnamese day
+create table if not exists invite_failures (account text not null, day text not null,
+    failures integer not null default 0, last_at text, primary key (account, day));
+-- people (bot/people/audit.py): every official command, allowed or refused, and every invite redeemed
+create table if not exists audit_log (id integer primary key, at text not null, user_id integer, account text not null,
+    channel text not null, role text not null, command text not null, detail text not null default '',
+    outcome text not null);
+create index if not exists audit_log_at on audit_log (at);
+create index if not exists audit_log_account on audit_log (account, at);
+"""
+
+
+def _schema_4(conn: sqlite3.Connection) -> None:
+    """Roles: a community team member's area, invites, wrong invite tries and the officials' audit trail."""
+    columns = {row[1] for row in conn.execute("pragma table_info(users)")}
+    if "area" not in columns:
+        conn.execute("alter table users add column area text")
+    for statement in _statements(SCHEMA_4):
+        conn.execute(statement)
+
+
 Migration = Tuple[int, str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: List[Migration] = [
     (1, "every table of motcua 0.1", _schema_1),
     (2, "outbox.person_id", _schema_2),
     (3, "dossiers: field, online level, digitised, supplement requests", _schema_3),
+    (4, "users.area, invites, invite_failures, audit_log", _schema_4),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -14,6 +14,8 @@ import sqlite_utils
 from bot.catalogue.repository import Catalogue
 from bot.db import open_database
 from bot.dossiers.records import Dossiers
+from bot.people.audit import Audit
+from bot.people.invites import Invites
 from bot.people.reviews import Reviews
 from bot.people.subscriptions import Subscriptions
 from bot.people.users import Users
@@ -30,13 +32,16 @@ class Services:
     users: Users
     subscriptions: Subscriptions
     reviews: Reviews
+    invites: Invites
+    audit: Audit
 
     @classmethod
     def open(cls, path: Union[str, Path]) -> "Services":
         """Open (and migrate) the database at ``path`` and build the services over it."""
         db = open_database(path)
         catalogue = Catalogue(db)
-        return cls(Path(path), db, catalogue, Dossiers(db, catalogue), Users(db), Subscriptions(db), Reviews(db))
+        return cls(Path(path), db, catalogue, Dossiers(db, catalogue), Users(db), Subscriptions(db), Reviews(db),
+                   Invites(db), Audit(db))
 
 
 @lru_cache(maxsize=8)

@@ -2,7 +2,7 @@
 
 They are listed in ``config.yml``, so ``rasa train``, ``rasa test`` and the running assistant
 all see text the same way. The rules themselves live in :mod:`nlu.normalize`,
-:mod:`nlu.procedure_index`, :mod:`nlu.dossier_code` and :mod:`nlu.ordinal`.
+:mod:`nlu.procedure_index`, :mod:`nlu.dossier_code`, :mod:`nlu.invite_code` and :mod:`nlu.ordinal`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
+from nlu.invite_code import find_invite_codes, invite_intent
 from nlu.normalize import words
 from nlu.ordinal import read_ordinal
 from nlu.procedure_index import ProcedureIndex
@@ -214,7 +215,8 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Adds ``dossier_code`` (exactly as typed) and ``ordinal`` (a numbered choice) entities."""
+    """Adds ``dossier_code`` (exactly as typed), ``invite_code`` (canonical: ``KMRT-VXAB-QHNC``) and ``ordinal``
+    (a numbered choice) entities."""
 
     @classmethod
     def create(
@@ -234,6 +236,10 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
             found = [
                 {"entity": "dossier_code", "value": code, "start": start, "end": end}
                 for code, start, end in find_codes(text)
+            ]
+            found += [
+                {"entity": "invite_code", "value": code, "start": start, "end": end}
+                for code, start, end in find_invite_codes(text)
             ]
             ordinal = read_ordinal(text) if len(text) < 200 else None
             if ordinal is not None:
@@ -269,6 +275,38 @@ class CorrectionClassifier(GraphComponent):
             intent = {"name": self.INTENT, "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)
             # the classifier's runner-ups go: one close to 1.0 would make FallbackClassifier call it ambiguous
+            message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data is left as it is."""
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class InviteClassifier(GraphComponent):
+    """An invite code ("mã mời KMRT-VXAB-QHNC") is ``redeem_invite``; "/taomoi …", "tạo mã mời …" is ``create_invite``.
+
+    Put it after ``UnknownWordsGuard`` and before ``FallbackClassifier`` ("/taomoi leader" has no word the guard
+    knows, and must not fall back): the rule (:func:`nlu.invite_code.invite_intent`) wins over whatever the
+    classifier guessed, so an official's first message never depends on training. Other messages are left as they are.
+    """
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "InviteClassifier":
+        """Creates the classifier."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets the invite intents the rule finds."""
+        for message in messages:
+            name = invite_intent(message.get(TEXT) or "")
+            if name is None:
+                continue
+            intent = {"name": name, "confidence": 1.0}
+            message.set(INTENT, intent, add_to_output=True)
+            # the rule decided: no runner-up, so FallbackClassifier never calls it ambiguous
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         return messages
 

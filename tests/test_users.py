@@ -35,7 +35,7 @@ def test_consent_role_and_linked_accounts_of_one_person(users):
     users.set_role(zalo.id, "official", department="Tư pháp - Hộ tịch")
     assert [u.id for u in users.officials("Tư pháp - Hộ tịch")] == [zalo.id]
     with pytest.raises(ValueError):
-        users.set_role(zalo.id, "admin")
+        users.set_role(zalo.id, "sếp")
 
 
 def test_the_table_survives_reopening_the_file(tmp_path):

@@ -15,7 +15,10 @@ The application is started part by part (``initialize()``, ``start()``, ``update
 #4702). In webhook mode PTB's own tornado server is not used: ``POST /telegram/webhook`` is mounted on the web
 chat's aiohttp app and hands each update to ``application.update_queue`` (PTB's "custom webhook" example).
 
-Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy; any other text goes to ``assistant.handle`` as
+Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy, and two not in the menu: /moi <mã mời> (an invited person
+takes their role) and /taomoi <vai trò> <bộ phận> (an admin makes an invite), both payloads the invite actions
+judge; any other command gets :data:`bot.phrases.REFUSAL`, the words an official command gets from someone whose
+role may not run it, so neither tells which commands exist. Any other text goes to ``assistant.handle`` as
 ``telegram:<chat id>``; button taps feed the button's payload back as the user's message. Every account is
 recorded with ``store.users.seen("telegram", chat_id, name)``. Rendering and the outbox's sender are in
 :mod:`bot.channels.telegram_send`.
@@ -50,6 +53,7 @@ from telegram.ext import (
 from bot.channels.http import read_body
 from bot.channels.telegram_send import ButtonPayloads, TelegramSender, resolve_callback, send_reply
 from bot.people.users import conversation_id
+from bot.phrases import REFUSAL
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ COMMANDS = [
 ]
 MEDIA_TEXT = ("Em hiện chỉ đọc được tin nhắn chữ, chưa xem được ảnh, nhãn dán hay tin nhắn thoại. "
               "Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần giấy tờ gì\".")
-UNKNOWN_COMMAND_TEXT = "Em chưa biết lệnh này. Gõ /help để xem em làm được gì ạ."
+UNKNOWN_COMMAND_TEXT = REFUSAL  # the same words as a refused official command
 STALE_BUTTON_TEXT = "Nút này đã cũ, anh/chị gõ lại câu hỏi giúp em nhé."
 ERROR_TEXT = "Xin lỗi anh/chị, em đang gặp trục trặc. Anh/chị thử lại sau ít phút giúp em."
 
@@ -286,6 +290,18 @@ async def huy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await converse(update, context, "/unsubscribe")
 
 
+async def moi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/moi <mã mời>: redeem an invite (the ``redeem_invite`` action checks the code and gives the role)."""
+    code = " ".join(context.args or []).strip()[:100]
+    await converse(update, context, "/redeem_invite" + (json.dumps({"invite_code": code}, ensure_ascii=False) if code else ""))
+
+
+async def taomoi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/taomoi <vai trò> <bộ phận>: make an invite (the ``create_invite`` action checks the role and refuses others)."""
+    request = " ".join(context.args or []).strip()[:300]
+    await converse(update, context, "/create_invite" + (json.dumps({"invite_request": request}, ensure_ascii=False) if request else ""))
+
+
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Free text: a question for the assistant."""
     await converse(update, context, update.effective_message.text or "")
@@ -327,6 +343,8 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("hoso", hoso, filters=messages))
     application.add_handler(CommandHandler("dangky", dangky, filters=messages))
     application.add_handler(CommandHandler("huy", huy, filters=messages))
+    application.add_handler(CommandHandler("moi", moi, filters=messages))
+    application.add_handler(CommandHandler("taomoi", taomoi, filters=messages))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))

@@ -11,15 +11,15 @@ The Rasa conversation id of an account is ``"<channel>:<channel_user_id>"`` (see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, List, Optional
+from typing import Any, Iterable, List, Optional
 
 import sqlite_utils
 
 from bot.db import transaction
+from bot.people.roles import checked_assignment
 from bot.timeutil import utc_iso
 
 CHANNELS = ("web", "telegram", "zalo", "cli")
-ROLES = ("citizen", "official", "team")
 PUSH_CHANNELS = ("telegram", "zalo")  # channels that can message a user who did not write first
 
 
@@ -38,6 +38,7 @@ class User:
     consent: bool
     created_at: str
     last_message_at: Optional[str]
+    area: Optional[str] = None  # a community team member's area (migration 4)
 
     @property
     def conversation_id(self) -> str:
@@ -48,6 +49,12 @@ class User:
 def conversation_id(channel: str, channel_user_id: str) -> str:
     """``"telegram:12345"``: the conversation (Rasa sender) id of an account."""
     return f"{channel}:{channel_user_id}"
+
+
+def assign_role(conn: Any, user_id: int, role: str, department: Optional[str] = None, area: Optional[str] = None) -> None:
+    """Set the account's role inside the caller's transaction (redeeming an invite does it with the invite's use)."""
+    role, department, area = checked_assignment(role, department, area)
+    conn.execute("update users set role = ?, department = ?, area = ? where id = ?", [role, department, area, user_id])
 
 
 def split_conversation_id(value: str) -> Optional[tuple]:
@@ -71,7 +78,7 @@ class Users:
             id=r["id"], person_id=r["person_id"] or r["id"], channel=r["channel"], channel_user_id=r["channel_user_id"],
             display_name=r["display_name"] or "", role=r["role"], department=r["department"],
             language=r["language"] or "vi", consent=bool(r["consent"]), created_at=r["created_at"],
-            last_message_at=r["last_message_at"],
+            last_message_at=r["last_message_at"], area=r.get("area"),
         )
 
     def get(self, user_id: int) -> Optional[User]:
@@ -108,12 +115,11 @@ class Users:
         with transaction(self.db.conn):
             self.db.execute("update users set consent = ?, consent_at = ? where id = ?", [int(consent), utc_iso(), user_id])
 
-    def set_role(self, user_id: int, role: str, department: Optional[str] = None) -> None:
-        """Make the account an official (of ``department``), a team member, or a citizen."""
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}")
+    def set_role(self, user_id: int, role: str, department: Optional[str] = None, area: Optional[str] = None) -> None:
+        """Make the account an official (of ``department``), a team member (of ``area``), a leader, an admin or a
+        citizen (rules: :func:`bot.people.roles.checked_assignment`; ``ValueError`` when they are not met)."""
         with transaction(self.db.conn):
-            self.db.execute("update users set role = ?, department = ? where id = ?", [role, department, user_id])
+            assign_role(self.db.conn, user_id, role, department, area)
 
     def link(self, user_id: int, other_id: int) -> None:
         """Record that two accounts belong to one person (``other_id`` joins ``user_id``'s person)."""
