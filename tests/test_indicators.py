@@ -190,3 +190,13 @@ def test_the_monday_job_writes_one_row_per_leader_and_a_second_run_none(october)
     assert all(r["event"] == f"weekly:2026-11-02:{r['recipient_id']}" for r in rows)
     text = rows[0]["text"]
     assert "Chỉ số phục vụ" in text and "2.1 Giải quyết đúng hạn" in text and "Báo cáo 01/10–01/11: 12 hồ sơ" in text
+
+
+def test_proportional_points_below_the_threshold_when_both_facts_are_known():
+    from bot.officials.indicators import Indicator, IndicatorReport, Spec
+
+    spec = Spec("9.9", "Thử", "a ÷ b", "Nhóm thử", 22, threshold=0.5, max_points=10)
+    below, above = Indicator(spec, 3, 10), Indicator(spec, 8, 10)
+    assert below.points == pytest.approx(6.0) and above.points == 10     # 30 % × 10 ÷ 50 %; capped at the maximum
+    text = indicators_text(IndicatorReport(dt.date(2026, 10, 1), dt.date(2026, 10, 31), [below]))
+    assert "6,0/10 điểm (đủ điểm từ 50,0%)" in text

@@ -326,7 +326,7 @@ def percent(value: Optional[float]) -> str:
 def _points_line(i: Indicator) -> str:
     s = i.spec
     if i.points is not None:
-        return f"   {i.points:.1f}/{s.max_points:g} điểm (đủ điểm từ {percent(s.threshold)})".replace(".", ",", 1)
+        return f"   {i.points:.1f}".replace(".", ",") + f"/{s.max_points:g} điểm (đủ điểm từ {percent(s.threshold)})"
     if i.share_of_max is not None:
         return f"   Đạt {percent(i.share_of_max)} điểm tối đa của chỉ số (đủ điểm từ {percent(s.threshold)}); {UNCONFIRMED_POINTS}"
     maximum = f" (tối đa {s.max_points:g})" if s.max_points else ""
