@@ -200,3 +200,11 @@ def test_proportional_points_below_the_threshold_when_both_facts_are_known():
     assert below.points == pytest.approx(6.0) and above.points == 10     # 30 % × 10 ÷ 50 %; capped at the maximum
     text = indicators_text(IndicatorReport(dt.date(2026, 10, 1), dt.date(2026, 10, 31), [below]))
     assert "6,0/10 điểm (đủ điểm từ 50,0%)" in text
+
+
+def test_what_the_chat_command_answers(october):
+    from bot.officials.indicators import chat_indicators
+
+    text, png = chat_indicators(october.db, october.catalogue, dt.date(2026, 11, 1))   # on the 1st: the month before
+    assert "01/10/2026 – 31/10/2026" in text and "2.1 Giải quyết đúng hạn: 60,0% (6/10)" in text
+    assert png.startswith(b"\x89PNG")

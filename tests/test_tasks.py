@@ -263,3 +263,23 @@ def test_a_new_deadline_warns_again(store, tmp_path):
     tasks.import_file(path, now=NOW)
     assert task_warnings(store, outbox, NOW) == 1                        # 5 days left: the 7-day warning of the new date
     assert task_warnings(store, outbox, NOW) == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("12 80% Đã trình dự thảo", (12, 80, "Đã trình dự thảo")),
+    ("12 xong", (12, 100, None)),
+    ("3 Chờ ý kiến phối hợp", (3, None, "Chờ ý kiến phối hợp")),
+])
+def test_the_chat_update_command_is_read(text, expected):
+    from bot.officials.tasks import parse_update_command
+
+    assert parse_update_command(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "abc", "12", "12 250%", "x" * 5000])
+def test_a_bad_chat_update_command_gets_a_vietnamese_message(text):
+    from bot.officials.tasks import TaskError, parse_update_command
+
+    with pytest.raises(TaskError) as caught:
+        parse_update_command(text)
+    assert "phần trăm" in caught.value.problem or "cú pháp" in caught.value.problem or "cần tiến độ" in caught.value.problem

@@ -384,3 +384,15 @@ def trend_png(trend: Sequence[IndicatorReport], codes: Sequence[str] = ("2.1", "
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+def chat_indicators(db: sqlite_utils.Database, catalogue: Catalogue, today: dt.date, *, start: Optional[dt.date] = None,
+                    end: Optional[dt.date] = None, chart: bool = True) -> Tuple[str, Optional[bytes]]:
+    """What /chiso answers: the text of ``start``..``end`` (default: this month up to yesterday, or the last month on
+    its 1st) and the 12-month trend chart as PNG bytes (None with ``chart=False``)."""
+    if end is None:
+        end = today - dt.timedelta(days=1)
+    if start is None:
+        start = end.replace(day=1)
+    text = indicators_text(compute(db, catalogue, start, end))
+    return text, trend_png(monthly_trend(db, catalogue, end)) if chart else None

@@ -515,6 +515,22 @@ class Tasks:
         return list(self.db.query("select * from task_updates where task_id = ? order by id", [int(task_id)]))
 
 
+def parse_update_command(text: str) -> Tuple[int, Optional[int], Optional[str]]:
+    """``"12 80% Đã trình dự thảo"`` (what follows /nhiemvu) -> (task id, progress or None, note or None); a
+    :class:`TaskError` with a Vietnamese message otherwise. "xong"/"hoàn thành" as progress means 100 %."""
+    m = re.fullmatch(r"\s*(\d{1,9})(?:\s+(\d{1,3}(?:[.,]\d+)?\s*%?|xong|hoàn thành|hoan thanh))?(?:\s+(.+))?\s*", text or "",
+                     re.IGNORECASE | re.DOTALL)
+    if not m:
+        raise TaskError("progress", "cú pháp: /nhiemvu <số nhiệm vụ> <tiến độ %> <ghi chú>, ví dụ /nhiemvu 12 80% Đã trình dự thảo")
+    progress = None
+    if m[2]:
+        progress = 100 if fold(m[2]) in ("xong", "hoan thanh") else parse_progress(m[2])[0]
+    note = " ".join(m[3].split())[:500] if m[3] else None
+    if progress is None and note is None:
+        raise TaskError("progress", "cần tiến độ (ví dụ 80%) hoặc ghi chú")
+    return int(m[1]), progress, note
+
+
 # deadline warnings ------------------------------------------------------------------------------------------------------
 def warning_stage(deadline: dt.date, today: dt.date) -> Optional[str]:
     """The warning due on ``today`` for ``deadline``: ``"7d"``, ``"3d"``, ``"1d"`` (the tightest of 7, 3, 1 days that
