@@ -220,17 +220,19 @@ def _bounds(start: dt.date, end: dt.date) -> Tuple[str, str]:
     return f"{start.isoformat()}T00:00:00+07:00", f"{(end + dt.timedelta(days=1)).isoformat()}T00:00:00+07:00"
 
 
-def _received(db: sqlite_utils.Database, lo: str, hi: str, fee_bearing: Sequence[str], unknown: Sequence[str]) -> Dict[str, int]:
+def _received(db: sqlite_utils.Database, lo: str, hi: str, fee_bearing: Sequence[str], decided: Sequence[str]) -> Dict[str, int]:
+    """Received in [lo, hi): online, of fee-bearing procedures, paid online, and of procedures not ``decided``
+    (no procedure, one outside the catalogue, or one whose fee is unknown)."""
     fee_marks = ", ".join("?" for _ in fee_bearing) or "null"
-    unknown_marks = ", ".join("?" for _ in unknown) or "null"
+    decided_marks = ", ".join("?" for _ in decided) or "null"
     sql = (
         "select count(*), coalesce(sum(submission_channel = 'online'), 0),"
         f" coalesce(sum(procedure_id in ({fee_marks})), 0),"
         f" coalesce(sum(procedure_id in ({fee_marks}) and paid_online = 1), 0),"
-        f" coalesce(sum(procedure_id is null or procedure_id in ({unknown_marks})), 0)"
+        f" coalesce(sum(procedure_id is null or procedure_id not in ({decided_marks})), 0)"
         " from dossiers indexed by dossiers_received where received_at >= ? and received_at < ? and status != 'not_received'"
     )
-    row = db.execute(sql, [*fee_bearing, *fee_bearing, *unknown, lo, hi]).fetchone()
+    row = db.execute(sql, [*fee_bearing, *fee_bearing, *decided, lo, hi]).fetchone()
     return dict(zip(("received", "online", "fee_bearing", "paid_online", "fee_unknown"), row))
 
 
@@ -276,7 +278,7 @@ def compute(db: sqlite_utils.Database, catalogue: Catalogue, start: dt.date, end
     classes = classes if classes is not None else fee_classes(catalogue, end)
     fee_bearing = classes["charged"] + classes["province"]
     counts: Dict[str, int] = {}
-    counts.update(_received(db, lo, hi, fee_bearing, classes["unknown"]))
+    counts.update(_received(db, lo, hi, fee_bearing, fee_bearing + classes["free"]))
     counts.update(_resolved(db, lo, hi))
     counts.update(_open_at_end(db, hi, end.isoformat()))
     judged = counts["resolved"] + counts["open_at_end"]
