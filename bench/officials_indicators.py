@@ -8,7 +8,8 @@ A script, not a test. It prints JSON::
 A temporary database gets the schema of bot/db.py (every migration), the catalogue of data/procedures, and
 ``--dossiers`` dossiers spread over Jan 2022 – Oct 2026 from a fixed seed, written with one ``executemany`` in one
 transaction, in the order they were received (as the platform sync and the imports write them; written in a random
-order instead, the row lookups behind the year and the trend took about twice as long: 0.7–1.2 s and 1.6–2.0 s). Then, on a fresh connection (cold statement caches, warm OS cache), it times
+order instead, the row lookups behind the year and the trend took about twice as long: 0.7–1.2 s and 1.6–2.0 s).
+Then, on a fresh connection (cold statement caches, warm OS cache), it times
 :func:`bot.officials.indicators.compute` for October 2026 (the month the CLI example asks for), for the whole
 year 2026 to date, for March 2023 (an old month: the most dossiers finished after it), and
 :func:`~bot.officials.indicators.monthly_trend` (12 months, what the chart draws), each the best of three runs.
