@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import sys
@@ -205,6 +206,55 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _date_arg(value: str) -> dt.date:
+    """``--from 2026-10-01`` (or 01/10/2026) as a date; argparse reports anything else in Vietnamese."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"ngày không hợp lệ: {value[:40]!r} (dạng 2026-10-31)")
+
+
+def _indicators(settings: Settings, args: argparse.Namespace) -> int:
+    """``motcua indicators``: Decision 766's indicators for a period (text or JSON), optionally the 12-month chart."""
+    from bot.officials.indicators import compute, indicators_text, monthly_trend, trend_png
+    from bot.services import Services
+
+    if args.end < args.start:
+        print("--to phải sau hoặc bằng --from.", file=sys.stderr)
+        return 2
+    store = Services.open(settings.db_path)
+    report = compute(store.db, store.catalogue, args.start, args.end)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) if args.json else indicators_text(report))
+    if args.chart:
+        with open(args.chart, "wb") as out:
+            out.write(trend_png(monthly_trend(store.db, store.catalogue, args.end)))
+        print(f"Biểu đồ 12 tháng: {args.chart}", file=sys.stderr)
+    return 0
+
+
+def _tasks(settings: Settings, args: argparse.Namespace) -> int:
+    """``motcua tasks import FILE | list [--unit U] [--overdue] | summary``: the Resolution-57 task register."""
+    from bot.officials.tasks import TaskImportError, Tasks, list_text, summary_text
+    from bot.services import Services
+    from bot.timeutil import now_vn
+
+    tasks, today = Tasks(Services.open(settings.db_path).db), now_vn().date()
+    if args.action == "import":
+        try:
+            print(tasks.import_file(args.file).summary())
+        except TaskImportError as error:
+            print(f"Lỗi nhập tệp: {error}", file=sys.stderr)
+            return 1 if error.rows else 2
+        return 0
+    if args.action == "list":
+        print(list_text(tasks.list(args.unit, today if args.overdue else None), today))
+        return 0
+    print(summary_text(tasks.summary(today)))
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``motcua`` console script."""
     parser = argparse.ArgumentParser(prog="motcua", description="Trợ lý ảo Bộ phận Một cửa phường")
@@ -258,6 +308,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_audit.add_argument("--command", dest="command_name", help="one command (report, create_invite, redeem_invite, …)")
     p_audit.add_argument("--outcome", help="one outcome (ok, refused, error, wrong, …)")
     p_audit.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    p_ind = sub.add_parser("indicators", help="Decision 766 service indicators of a period (on time, online, payment, digitised)")
+    p_ind.add_argument("--from", dest="start", type=_date_arg, required=True, help="first day, e.g. 2026-10-01")
+    p_ind.add_argument("--to", dest="end", type=_date_arg, required=True, help="last day, e.g. 2026-10-31")
+    p_ind.add_argument("--json", action="store_true", help="print JSON (formulas, counts, points, gaps)")
+    p_ind.add_argument("--chart", help="also write the 12-month trend up to --to as a PNG file")
+    p_tasks = sub.add_parser("tasks", help="Resolution-57 tasks: import the register, list, summary")
+    tasks_sub = p_tasks.add_subparsers(dest="action", required=True)
+    tasks_sub.add_parser("import", help="load tasks from an XLSX sheet or a YAML file (idempotent)").add_argument("file")
+    p_tlist = tasks_sub.add_parser("list", help="list tasks (of one unit, only overdue)")
+    p_tlist.add_argument("--unit", help="a lead or partner unit")
+    p_tlist.add_argument("--overdue", action="store_true", help="only tasks past their deadline")
+    tasks_sub.add_parser("summary", help="done of all, time-bound done, overdue by lead unit")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logs(settings.env)
@@ -298,6 +360,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _invite(settings, args)
     if args.command == "audit":
         return _audit(settings, args)
+    if args.command == "indicators":
+        return _indicators(settings, args)
+    if args.command == "tasks":
+        return _tasks(settings, args)
     if args.command in ("send", "digest", "scheduler"):
         from bot.notify_commands import run_command
 

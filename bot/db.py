@@ -194,12 +194,51 @@ def _schema_4(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Resolution-57 task register (bot/officials/tasks.py): one row per task assigned to the ward; ``key`` is the sheet's
+# task code, else the task's text folded (no case, accents or spacing), so importing the same file twice changes
+# nothing. ``deadline`` is a day (YYYY-MM-DD) or null (no deadline), ``deadline_text`` the wording of the sheet
+# ("Quý IV/2026"); ``partners`` a JSON list; ``updated_at`` the last update (ISO, +07:00). ``task_updates`` keeps
+# every change: who (unit, account), when, what. Also an index for the service indicators (see its comment).
+SCHEMA_5 = """
+create table if not exists tasks (
+    id integer primary key,
+    key text not null unique,
+    title text not null,
+    lead_unit text not null,
+    partners text not null default '[]',
+    deadline text,
+    deadline_text text,
+    progress integer check (progress between 0 and 100),
+    progress_note text,
+    status text not null check (status in ('not_started', 'in_progress', 'done')),
+    updated_at text not null,
+    created_at text not null,
+    source text not null
+);
+create index if not exists tasks_lead_unit on tasks (lead_unit);
+create index if not exists tasks_open_deadline on tasks (deadline) where status != 'done';
+create table if not exists task_updates (id integer primary key, task_id integer not null, at text not null,
+    by_unit text, by_user integer, progress integer, status text, note text, source text not null);
+create index if not exists task_updates_task on task_updates (task_id, id);
+-- the service indicators (bot/officials/indicators.py): dossiers open at a period's end = finished after it and
+-- received before it, read from this index alone (no row lookups for the many finished later)
+create index if not exists dossiers_finished_received on dossiers (finished_at, received_at);
+"""
+
+
+def _schema_5(conn: sqlite3.Connection) -> None:
+    """The Resolution-57 task register and its update history; dossiers by (finished_at, received_at) (SCHEMA_5)."""
+    for statement in _statements(SCHEMA_5):
+        conn.execute(statement)
+
+
 Migration = Tuple[int, str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: List[Migration] = [
     (1, "every table of motcua 0.1", _schema_1),
     (2, "outbox.person_id", _schema_2),
     (3, "dossiers: field, online level, digitised, supplement requests", _schema_3),
     (4, "users.area, invites, invite_failures, audit_log", _schema_4),
+    (5, "Resolution-57 tasks and their updates; dossiers by finished and received time", _schema_5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -82,7 +82,8 @@ def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest_time(
         digest = jobs["daily-digest"].next_run_time.astimezone(VN_TZ)
     finally:
         scheduler.shutdown(wait=False)
-    assert sorted(jobs) == ["daily-digest", "eid-tips", "overdue-scan", "sender", "status-notices"]
+    assert sorted(jobs) == ["daily-digest", "eid-tips", "leader-weekly", "overdue-scan", "sender", "status-notices",
+                            "task-warnings"]
     assert all(isinstance(arg, (str, int, float)) for job in jobs.values() for arg in job.args)
     assert all(job.coalesce for job in jobs.values())
     assert (digest.hour, digest.minute) == (6, 45)
@@ -115,13 +116,14 @@ async def test_a_standby_scheduler_runs_nothing_while_the_first_holds_the_lock(t
     standby = asyncio.ensure_future(run_scheduler(config, {}, stop, standby_every=0.05))
     try:
         await wait_until(lambda: len(refusals) >= 3, 30, "the standby to find the lock taken three times")
-        # It is waiting, not working: no job was installed in the job store (a started scheduler installs its five
+        # It is waiting, not working: no job was installed in the job store (a started scheduler installs its seven
         # before anything else) and none ran.
         assert not standby.done()
         assert installed_jobs(config.db_path) == [] and job_runs(config.db_path) == []
         holder.release()  # the first scheduler stopped: the standby takes over
         await wait_until(lambda: job_runs(config.db_path, "status-notices"), 30, "the standby's first status run")
-        assert installed_jobs(config.db_path) == ["daily-digest", "eid-tips", "overdue-scan", "sender", "status-notices"]
+        assert installed_jobs(config.db_path) == ["daily-digest", "eid-tips", "leader-weekly", "overdue-scan", "sender",
+                                                  "status-notices", "task-warnings"]
     finally:
         stop.set()
         await within(standby, 30, "the scheduler to stop")

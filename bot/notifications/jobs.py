@@ -17,6 +17,12 @@
   steps, one tip at a time (event ``tip:eid:<n>``, at most one every ``MOTCUA_TIPS_EVERY_DAYS`` days, default 7),
   built only from ``data/procedures/dinh-danh-dien-tu-muc-2.yml`` through the catalogue (and its "to be
   confirmed" warning while that file is ``verified: false``).
+- **Leaders' Monday summary** (:func:`leader_weekly`): accounts with role ``leader`` get the service indicators
+  (Decision 766, bot/officials/indicators.py) of :func:`weekly_period`, the execution report's summary (the
+  :func:`execution_report_summary` hook) and the Resolution-57 task summary, event ``weekly:<date>:<leader id>``.
+- **Task deadline warnings** (:func:`task_warnings`): the lead unit's officials hear about a Resolution-57 task 7, 3
+  and 1 days before its deadline and once when it is missed (bot/officials/tasks.py), event
+  ``task:<id>:<stage>:<deadline>``.
 
 Rules for every notice: Vietnamese, short (one message: at most 2,000 characters, Zalo's text limit), personal
 data masked for citizens (the applicant's name as "N*** V** An"; no phone or ID number); only accounts that
@@ -30,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from bot.catalogue.answers import UNVERIFIED, documents_text, fees_text, sources_line, time_text
 from bot.catalogue.procedures import EID_PROCEDURE
@@ -290,4 +296,85 @@ def eid_tips(services: Services, outbox: Outbox, now: dt.datetime, *, every_days
         if last and now - dt.datetime.fromisoformat(last) < dt.timedelta(days=every_days):
             continue
         queued += outbox.enqueue(account, f"tip:eid:{count + 1}", texts[count])
+    return queued
+
+
+# leaders' Monday summary ----------------------------------------------------------------------------------------------
+ReportSummary = Callable[[Services, dt.date, dt.date], Optional[str]]
+
+
+def execution_report_summary(services: Services, start: dt.date, end: dt.date) -> Optional[str]:
+    """HOOK for the execution report's summary (Biểu 07a) in the leaders' Monday message; None leaves it out.
+
+    The main session plugs ``bot/officials/report.py`` in here after merging (a function of the services and the
+    period's first and last day that returns a few Vietnamese lines). Until then the message has the indicators
+    and the task summary only."""
+    return None
+
+
+def weekly_period(today: dt.date) -> Tuple[dt.date, dt.date]:
+    """The period of the Monday summary: from the first day of the month of (yesterday − 6 days) to yesterday, so it
+    always covers at least a week and starts on a month's first day (Mon 2 Nov -> 1 Oct..1 Nov; Mon 16 Nov -> 1..15 Nov)."""
+    end = today - dt.timedelta(days=1)
+    return (end - dt.timedelta(days=6)).replace(day=1), end
+
+
+def leaders(services: Services) -> List[User]:
+    """Accounts with the role ``leader`` (``users.role`` is free text; the roles module adds the role)."""
+    return [services.users.get(r["id"]) for r in services.db.query("select id from users where role = 'leader' order by id")]
+
+
+def leader_summary_text(services: Services, today: dt.date, report_summary: Optional[ReportSummary] = None) -> str:
+    """The Monday message: the indicators of :func:`weekly_period`, the report summary (when a hook gives one),
+    the Resolution-57 task summary (when tasks are registered)."""
+    from bot.officials.indicators import compute, indicators_text
+    from bot.officials.tasks import Tasks, summary_text
+
+    start, end = weekly_period(today)
+    parts = [indicators_text(compute(services.db, services.catalogue, start, end))]
+    summary = (report_summary or execution_report_summary)(services, start, end)
+    if summary:
+        parts.append(summary.strip())
+    tasks = Tasks(services.db).summary(today)
+    if tasks.total:
+        parts.append(summary_text(tasks))
+    return shorten("\n\n".join(parts), MAX_CHARS)
+
+
+def leader_weekly(services: Services, outbox: Outbox, now: dt.datetime, *, report_summary: Optional[ReportSummary] = None) -> int:
+    """Enqueue the Monday summary for every consenting leader, event ``weekly:<date>:<leader id>`` (once each); returns
+    how many. ``report_summary`` replaces the :func:`execution_report_summary` hook (tests, the merged report)."""
+    today = _local(now).date()
+    recipients = [(leader, services.users.push_account(leader)) for leader in leaders(services)]
+    recipients = [(leader, account) for leader, account in recipients if account is not None]
+    if not recipients:
+        return 0
+    text = leader_summary_text(services, today, report_summary)
+    return sum(outbox.enqueue(account, f"weekly:{today.isoformat()}:{leader.id}", text) for leader, account in recipients)
+
+
+# Resolution-57 task deadlines ---------------------------------------------------------------------------------------------
+def task_warnings(services: Services, outbox: Outbox, now: dt.datetime) -> int:
+    """Warn the lead unit's officials (role official, department = the lead unit, compared without case or accents)
+    7, 3 and 1 days before a task's deadline and once when it is missed, event ``task:<id>:<stage>:<deadline>``;
+    returns how many notices were queued."""
+    from bot.officials.tasks import Tasks, due_warnings, fold, warning_event, warning_text
+
+    today = _local(now).date()
+    due = due_warnings(Tasks(services.db), today)
+    if not due:
+        return 0
+    by_unit: Dict[str, List[User]] = defaultdict(list)
+    for official in services.users.officials():
+        account = services.users.push_account(official) if official.department else None
+        if account is not None:
+            by_unit[fold(official.department)].append(account)
+    queued = 0
+    for task, stage in due:
+        recipients = by_unit.get(fold(task.lead_unit), [])
+        if not recipients:
+            log.warning("tasks: no consenting official of lead unit %r for task %s", task.lead_unit, task.id)
+        text = warning_text(task, stage, today)
+        for account in recipients:
+            queued += outbox.enqueue(account, warning_event(task, stage), text)
     return queued

@@ -10,6 +10,8 @@ id                 when                                           what
 ``status-notices`` every ``MOTCUA_STATUS_EVERY_SECONDS`` (30)     :func:`bot.notifications.status_notices`
 ``eid-tips``       ``MOTCUA_TIPS_TIME`` (09:00) every day         :func:`bot.notifications.eid_tips`
                    (``MOTCUA_TIPS_EVERY_DAYS``: 7 between tips)
+``leader-weekly``  ``MOTCUA_LEADER_TIME`` (08:00) every Monday      :func:`bot.notifications.leader_weekly`
+``task-warnings``  ``MOTCUA_TASKS_WARN_TIME`` (08:00) every day   :func:`bot.notifications.task_warnings`
 ``sender``         every 5 s                                      keeps this process's :class:`bot.delivery.sender.Sender`
                                                                   loop running and wakes it
 =================  =============================================  ==============================================
@@ -81,6 +83,8 @@ class SchedulerConfig:
     overdue_every_minutes: float = 5.0
     status_every_seconds: float = 30.0
     sender_every_seconds: float = 5.0
+    leader_time: dt.time = dt.time(8, 0)
+    task_warn_time: dt.time = dt.time(8, 0)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SchedulerConfig":
@@ -99,6 +103,8 @@ class SchedulerConfig:
             tips_every_days=float(env.get("MOTCUA_TIPS_EVERY_DAYS") or 7),
             overdue_every_minutes=float(env.get("MOTCUA_OVERDUE_EVERY_MINUTES") or 5),
             status_every_seconds=float(env.get("MOTCUA_STATUS_EVERY_SECONDS") or 30),
+            leader_time=_clock_time(env.get("MOTCUA_LEADER_TIME") or "08:00", "MOTCUA_LEADER_TIME"),
+            task_warn_time=_clock_time(env.get("MOTCUA_TASKS_WARN_TIME") or "08:00", "MOTCUA_TASKS_WARN_TIME"),
         )
 
 
@@ -226,6 +232,20 @@ def tips_job(db_path: str, every_days: float = 7.0) -> int:
     return _record(db_path, "eid-tips", lambda store, outbox: eid_tips(store, outbox, _now(), every_days=every_days))
 
 
+def leader_weekly_job(db_path: str) -> int:
+    """Queue the leaders' Monday summary (indicators, report summary, tasks)."""
+    from bot.notifications.jobs import leader_weekly
+
+    return _record(db_path, "leader-weekly", lambda store, outbox: leader_weekly(store, outbox, _now()))
+
+
+def task_warnings_job(db_path: str) -> int:
+    """Queue the Resolution-57 task deadline warnings due today."""
+    from bot.notifications.jobs import task_warnings
+
+    return _record(db_path, "task-warnings", lambda store, outbox: task_warnings(store, outbox, _now()))
+
+
 async def sender_job(db_path: str) -> None:
     """Keep this process's sender loop running (start it, or restart it after a crash) and wake it."""
     runtime = _RUNTIMES.get(str(db_path))
@@ -255,7 +275,7 @@ def build_scheduler(config: SchedulerConfig) -> AsyncIOScheduler:
 
 
 def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
-    """Add (or update) the five jobs under their fixed ids."""
+    """Add (or update) the seven jobs under their fixed ids."""
     db = str(config.db_path)
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     scheduler.add_job(digest_job, CronTrigger(hour=config.digest_time.hour, minute=config.digest_time.minute,
@@ -270,6 +290,12 @@ def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
     scheduler.add_job(tips_job, CronTrigger(hour=config.tips_time.hour, minute=config.tips_time.minute, timezone=config.timezone),
                       id="eid-tips", name="Mẹo định danh điện tử", args=[db, config.tips_every_days],
                       misfire_grace_time=12 * 3600, **common)
+    scheduler.add_job(leader_weekly_job, CronTrigger(day_of_week="mon", hour=config.leader_time.hour,
+                                                     minute=config.leader_time.minute, timezone=config.timezone),
+                      id="leader-weekly", name="Chỉ số và báo cáo cho lãnh đạo", args=[db], misfire_grace_time=12 * 3600, **common)
+    scheduler.add_job(task_warnings_job, CronTrigger(hour=config.task_warn_time.hour, minute=config.task_warn_time.minute,
+                                                     timezone=config.timezone),
+                      id="task-warnings", name="Nhắc hạn nhiệm vụ NQ 57", args=[db], misfire_grace_time=12 * 3600, **common)
     scheduler.add_job(sender_job, IntervalTrigger(seconds=config.sender_every_seconds, timezone=config.timezone),
                       id="sender", name="Gửi thông báo", args=[db], misfire_grace_time=int(max(config.sender_every_seconds, 5)),
                       next_run_time=dt.datetime.now(dt.timezone.utc), **common)
