@@ -1,4 +1,4 @@
-"""``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate, sync, import)."""
+"""``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate, sync, import, report)."""
 
 from __future__ import annotations
 
@@ -183,6 +183,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_role.add_argument("role", choices=["official", "team", "citizen"])
     p_role.add_argument("--department", help="the department whose dossiers the official follows (as in the dossiers)")
     p_role.add_argument("--name", help="display name for an account that has not written yet")
+    p_report = sub.add_parser("report", help="the execution report (Biểu 07a) of a period: summary, --json or --xlsx FILE")
+    p_report.add_argument("--from", dest="start", help="first day (YYYY-MM-DD)")
+    p_report.add_argument("--to", dest="end", help="last day (YYYY-MM-DD)")
+    p_report.add_argument("--period", help='the period in words instead: "tháng trước", "quý 3", "từ 1/10 đến 31/10"')
+    p_report.add_argument("--department", help="only this department's dossiers (as in the dossiers; accents optional)")
+    p_report.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p_report.add_argument("--xlsx", metavar="FILE", help="write the Biểu 07a table as an Excel file")
+    p_report.add_argument("--chart", metavar="FILE", help="also write the chart as a PNG")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logs(settings.env)
@@ -219,6 +227,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return run_import(settings, args.file)
     if args.command == "role":
         return _role(settings, args)
+    if args.command == "report":
+        from bot.officials.report_command import run_command as run_report
+
+        return run_report(settings, args.start, args.end, args.department, args.json, args.xlsx, args.chart, args.period)
     if args.command in ("send", "digest", "scheduler"):
         from bot.notify_commands import run_command
 
