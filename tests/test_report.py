@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.officials.periods import PeriodError, between, half, month, parse_period, quarter, week, year
+from bot.officials import report as counting
 from bot.officials.report import report, tally
 from bot.officials.report_command import leader_report
 from bot.officials.report_render import chart_png, excel_bytes, summary_text, table_row
@@ -110,6 +111,14 @@ def test_the_hand_counted_sample(db):
     assert counted["fields"] == FIELDS
     assert counted["departments"] == DEPARTMENTS
     assert report(db, month(2026, 9))["total"] == SEPTEMBER
+
+
+@pytest.mark.parametrize("plan", ["_ROWS_BY_INDEX", "_ROWS_BY_SCAN"])
+def test_both_ways_of_reading_the_dossiers_count_alike(db, monkeypatch, plan):
+    monkeypatch.setattr(counting, "_rows", lambda conn, start: getattr(counting, plan))
+    assert report(db, OCTOBER) == {"from": "2026-10-01", "to": "2026-10-31", "total": TOTAL, "fields": FIELDS, "departments": DEPARTMENTS}
+    assert report(db, month(2026, 9))["total"] == SEPTEMBER
+    assert tally(db, OCTOBER).overdue_by("handler") == [(AN, 2), ("Chưa phân công", 1), (HOA, 1)]
 
 
 def test_one_department_and_one_field(db):

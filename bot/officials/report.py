@@ -16,9 +16,11 @@ divide)::
      "fields": {"Hộ tịch": {same shape}, ...}, "departments": {"Tư pháp - Hộ tịch": {same shape}, ...}}
 
 The counting rules (which dossier lands in which cell) are written in docs/indicators.md, "Biểu 07a: counting
-rules", and only here in code: the SQL of :data:`_SQL`. It reads only the dossiers that can count (open ones and
-those ended since the period began, through the partial open-dossier index and the finished_at index), groups them
-by field, department and handler, and Python adds up the few groups.
+rules", and only here in code: the SQL of :data:`_CELLS` (with :data:`ENDED`). One grouped query gives, per field and
+department, how many dossiers fall in each pair of cells (how received × how it stands at the period's end); Python
+adds up the few groups. The dossiers it reads are found in one of two ways, whichever touches fewer rows: through the
+indexes (open dossiers by the partial index dossiers_open_due, closed ones by dossiers_finished) when few dossiers
+ended since the period began, else in one pass over the table (a long period, where most of them count).
 """
 
 from __future__ import annotations
@@ -38,37 +40,49 @@ NO_HANDLER = "Chưa phân công"
 # closed and counted: every status but the open ones and not_received (refused at the counter, never counted)
 CLOSED_SQL = "status not in (" + ", ".join(f"'{s}'" for s in ("not_received",) + OPEN_STATUSES) + ")"
 
-# One row per dossier that can count in the period: open ones (OPEN_SQL verbatim, so SQLite uses the partial index
-# dossiers_open_due), closed ones that ended since the period began (the finished_at index), and closed ones with no
-# finished_at, which end at their updated_at. "ended" is null while a dossier is open.
-_ROWS = f"""
-select field, department, handler, received_at, due_at, submission_channel, online_level, null as ended
-  from dossiers where {OPEN_SQL} and received_at < :end {{filters}}
+# When a dossier ended: null while open; a closed one without finished_at ends at its updated_at.
+ENDED = f"case when {OPEN_SQL} then null else coalesce(finished_at, updated_at) end"
+_COLUMNS = "field, department, handler, received_at, due_at, submission_channel, online_level"
+# The dossiers that count in [:start, :end): received before :end, not not_received, and not ended before :start.
+# By the indexes: open ones (OPEN_SQL verbatim, so SQLite uses the partial index), closed ones ended since :start.
+_ROWS_BY_INDEX = f"""
+select {_COLUMNS}, null as ended from dossiers where {OPEN_SQL} and +received_at < :end {{filters}}
 union all
-select field, department, handler, received_at, due_at, submission_channel, online_level, finished_at
-  from dossiers where finished_at >= :start and {CLOSED_SQL} and received_at < :end {{filters}}
+select {_COLUMNS}, finished_at from dossiers where finished_at >= :start and {CLOSED_SQL} and +received_at < :end {{filters}}
 union all
-select field, department, handler, received_at, due_at, submission_channel, online_level, updated_at
-  from dossiers where finished_at is null and {CLOSED_SQL} and updated_at >= :start and received_at < :end {{filters}}
+select {_COLUMNS}, updated_at from dossiers
+  where finished_at is null and {CLOSED_SQL} and updated_at >= :start and +received_at < :end {{filters}}
 """
-_RESOLVED = "(ended >= :start and ended < :end)"
-_PENDING = "(ended is null or ended >= :end)"
-_NEW = "(received_at >= :start)"
-_SQL = f"""
-with d as ({_ROWS})
-select coalesce(field, '') as field, coalesce(department, '') as department, coalesce(handler, '') as handler,
-  sum(received_at < :start) as carried_over,
-  sum({_NEW} and submission_channel = 'online' and online_level = 'full') as online_full,
-  sum({_NEW} and submission_channel = 'online' and coalesce(online_level, '') != 'full') as online_partial,
-  sum({_NEW} and submission_channel = 'post') as post,
-  sum({_NEW} and coalesce(submission_channel, '') not in ('online', 'post')) as in_person,
-  sum({_RESOLVED} and due_at is not null and ended > due_at) as late,
-  sum({_RESOLVED} and ended <= due_at and substr(ended, 1, 10) < substr(due_at, 1, 10)) as early,
-  sum({_RESOLVED} and (due_at is null or (ended <= due_at and substr(ended, 1, 10) >= substr(due_at, 1, 10)))) as on_time,
-  sum({_PENDING} and due_at < :end) as overdue,
-  sum({_PENDING} and (due_at is null or due_at >= :end)) as within_deadline
-from d
-group by 1, 2, 3
+_ROWS_BY_SCAN = f"""
+select {_COLUMNS}, {ENDED} as ended from dossiers
+  where status != 'not_received' and +received_at < :end and ({ENDED} is null or {ENDED} >= :start) {{filters}}
+"""
+# Each dossier's two cells, named as the fields of Counts: how it was received, and how it stands at the period's end.
+_CELLS = """
+with d as ({rows})
+select coalesce(field, ''), coalesce(department, ''),
+  case when received_at < :start then 'carried_over'
+       when submission_channel = 'online' then case when online_level = 'full' then 'online_full' else 'online_partial' end
+       when submission_channel = 'post' then 'post'
+       else 'in_person' end,
+  case when ended < :end then case when ended > due_at then 'late'
+                                   when substr(ended, 1, 10) < substr(due_at, 1, 10) then 'early'
+                                   else 'on_time' end
+       when due_at < :end then 'overdue'
+       else 'within_deadline' end,
+  count(*)
+from d group by 1, 2, 3, 4
+"""
+# Who holds the dossiers overdue at the period's end (pending: open now, or ended after the period).
+_OVERDUE_HANDLERS = f"""
+select coalesce(handler, ''), count(*) from (
+  select handler from dossiers where {OPEN_SQL} and due_at < :end and +received_at < :end {{filters}}
+  union all
+  select handler from dossiers where finished_at >= :end and {CLOSED_SQL} and +received_at < :end and +due_at < :end {{filters}}
+  union all
+  select handler from dossiers
+    where finished_at is null and {CLOSED_SQL} and updated_at >= :end and +received_at < :end and +due_at < :end {{filters}}
+) group by 1
 """
 
 
@@ -86,6 +100,11 @@ class Counts:
     late: int = 0
     within_deadline: int = 0
     overdue: int = 0
+
+    @classmethod
+    def cells(cls, received: str, outcome: str, count: int) -> "Counts":
+        """``count`` dossiers in the received cell ``received`` and the outcome cell ``outcome``."""
+        return cls(**{received: count}) + cls(**{outcome: count})
 
     def __add__(self, other: "Counts") -> "Counts":
         return Counts(*(a + b for a, b in zip(dataclasses.astuple(self), dataclasses.astuple(other))))
@@ -127,18 +146,18 @@ def _sum(items: Iterable[Counts]) -> Counts:
 
 @dataclass(frozen=True)
 class Tally:
-    """The counts of one period, by (field, department, handler) group; every view of the report is made from it."""
+    """The counts of one period by (field, department), and the overdue dossiers by handler; every view is made from it."""
 
     period: Period
-    groups: Dict[Tuple[str, str, str], Counts]
+    groups: Dict[Tuple[str, str], Counts]
+    overdue_handlers: Dict[str, int]
 
     def total(self) -> Counts:
         return _sum(self.groups.values())
 
     def by(self, part: str) -> Dict[str, Counts]:
-        """Counts per field, department or handler (names for missing values), sorted by name."""
-        index = {"field": 0, "department": 1, "handler": 2}[part]
-        blank = {"field": NO_FIELD, "department": NO_DEPARTMENT, "handler": NO_HANDLER}[part]
+        """Counts per field or department (a name for a missing value, listed last), sorted by name."""
+        index, blank = {"field": (0, NO_FIELD), "department": (1, NO_DEPARTMENT)}[part]
         found: Dict[str, Counts] = {}
         for key, counts in self.groups.items():
             name = key[index] or blank
@@ -161,14 +180,24 @@ class Tally:
 
     def overdue_by(self, part: str, limit: int = 3) -> List[Tuple[str, int]]:
         """The ``limit`` departments or handlers with the most dossiers overdue at the period's end (none with 0)."""
-        ranked = sorted(((name, c.overdue) for name, c in self.by(part).items() if c.overdue), key=lambda kv: (-kv[1], normalize(kv[0])))
-        return ranked[:limit]
+        if part == "handler":
+            counts = [(name or NO_HANDLER, n) for name, n in self.overdue_handlers.items()]
+        else:
+            counts = [(name, c.overdue) for name, c in self.by(part).items()]
+        return sorted((kv for kv in counts if kv[1]), key=lambda kv: (-kv[1], normalize(kv[0])))[:limit]
 
 
 def bounds(period: Period) -> Dict[str, str]:
     """The period as stored moments: its first instant and the first instant after it (Vietnam time)."""
     after = period.end + dt.timedelta(days=1)
     return {"start": f"{period.start.isoformat()}T00:00:00+07:00", "end": f"{after.isoformat()}T00:00:00+07:00"}
+
+
+def _rows(conn: Any, start: str) -> str:
+    """The plan that reads fewer rows: the indexes when under a quarter of the dossiers ended since ``start``."""
+    since = conn.execute("select count(*) from dossiers where finished_at >= ?", [start]).fetchone()[0]
+    total = conn.execute("select count(*) from dossiers").fetchone()[0]
+    return _ROWS_BY_SCAN if since * 4 > total else _ROWS_BY_INDEX
 
 
 def tally(db: Any, period: Period, department: Optional[str] = None, field: Optional[str] = None) -> Tally:
@@ -182,12 +211,12 @@ def tally(db: Any, period: Period, department: Optional[str] = None, field: Opti
     if field is not None:
         filters += " and field = :field"
         params["field"] = field
-    groups: Dict[Tuple[str, str, str], Counts] = {}
-    cursor = conn.execute(_SQL.replace("{filters}", filters), params)
-    names = [d[0] for d in cursor.description[3:]]  # the count columns, matched to Counts by name
-    for row in cursor:
-        groups[(row[0], row[1], row[2])] = Counts(**{name: int(v or 0) for name, v in zip(names, row[3:])})
-    return Tally(period, groups)
+    groups: Dict[Tuple[str, str], Counts] = {}
+    sql = _CELLS.replace("{rows}", _rows(conn, params["start"])).replace("{filters}", filters)
+    for field_, department_, received, outcome, count in conn.execute(sql, params):
+        groups[(field_, department_)] = groups.get((field_, department_), Counts()) + Counts.cells(received, outcome, count)
+    handlers = dict(conn.execute(_OVERDUE_HANDLERS.replace("{filters}", filters), params).fetchall())
+    return Tally(period, groups, handlers)
 
 
 def report(db: Any, period: Period, department: Optional[str] = None, field: Optional[str] = None) -> Dict[str, Any]:

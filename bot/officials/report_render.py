@@ -133,7 +133,7 @@ def chart_png(report: Dict[str, Any], previous: Optional[Dict[str, Any]] = None,
         rest = rows[top:]
         rows = rows[:top] + [("Khác", _merge([r for _, r in rest]))]
     rows = [(name, data) for name, data in rows if data["received"]["total"]]
-    bars = [("Tổng", report["total"])] + ([("Tổng kỳ trước", previous["total"])] if previous else []) + rows
+    bars = [("Tổng", report["total"])] + ([("Kỳ trước", previous["total"])] if previous else []) + rows
     names = [_short(name) for name, _ in bars][::-1]
     parts = [
         ("Đã giải quyết đúng hạn", ON_TIME_COLOUR, lambda d: d["resolved"]["early"] + d["resolved"]["on_time"]),
@@ -141,7 +141,8 @@ def chart_png(report: Dict[str, Any], previous: Optional[Dict[str, Any]] = None,
         ("Đang giải quyết, trong hạn", WITHIN_COLOUR, lambda d: d["pending"]["within_deadline"]),
         ("Đang giải quyết, quá hạn", OVERDUE_COLOUR, lambda d: d["pending"]["overdue"]),
     ]
-    figure = Figure(figsize=(6.4, 1.6 + 0.42 * len(bars)), dpi=150)
+    height = 1.7 + 0.42 * len(bars)
+    figure = Figure(figsize=(6.4, height), dpi=150)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1, 1, 1)
     left = [0] * len(bars)
@@ -158,8 +159,8 @@ def chart_png(report: Dict[str, Any], previous: Optional[Dict[str, Any]] = None,
     axes.set_xlim(0, max(left + [1]) * 1.15)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / len(bars)), ncol=2, frameon=False)
-    figure.tight_layout()
+    figure.legend(*axes.get_legend_handles_labels(), fontsize=7, loc="lower center", ncol=2, frameon=False)
+    figure.tight_layout(rect=(0, 0.45 / height, 1, 1))
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
