@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
-from bot.officials.periods import PeriodError, between, half, month, parse_period, quarter, week, year
 from bot.officials import report as counting
+from bot.officials.periods import PeriodError, between, half, month, parse_period, quarter, week, year
 from bot.officials.report import report, tally
 from bot.officials.report_command import leader_report
 from bot.officials.report_render import chart_png, excel_bytes, summary_text, table_row
