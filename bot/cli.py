@@ -1,5 +1,5 @@
 """``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate, sync, import, role, invite,
-audit)."""
+audit, report, indicators, tasks)."""
 
 from __future__ import annotations
 
@@ -320,6 +320,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_tlist.add_argument("--unit", help="a lead or partner unit")
     p_tlist.add_argument("--overdue", action="store_true", help="only tasks past their deadline")
     tasks_sub.add_parser("summary", help="done of all, time-bound done, overdue by lead unit")
+    p_report = sub.add_parser("report", help="the execution report (Biểu 07a) of a period: summary, --json or --xlsx FILE")
+    p_report.add_argument("--from", dest="start", help="first day (YYYY-MM-DD)")
+    p_report.add_argument("--to", dest="end", help="last day (YYYY-MM-DD)")
+    p_report.add_argument("--period", help='the period in words instead: "tháng trước", "quý 3", "từ 1/10 đến 31/10"')
+    p_report.add_argument("--department", help="only this department's dossiers (as in the dossiers; accents optional)")
+    p_report.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p_report.add_argument("--xlsx", metavar="FILE", help="write the Biểu 07a table as an Excel file")
+    p_report.add_argument("--chart", metavar="FILE", help="also write the chart as a PNG")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logs(settings.env)
@@ -364,6 +372,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _indicators(settings, args)
     if args.command == "tasks":
         return _tasks(settings, args)
+    if args.command == "report":
+        from bot.officials.report_command import run_command as run_report
+
+        return run_report(settings, args.start, args.end, args.department, args.json, args.xlsx, args.chart, args.period)
     if args.command in ("send", "digest", "scheduler"):
         from bot.notify_commands import run_command
 

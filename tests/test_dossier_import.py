@@ -101,3 +101,44 @@ def test_motcua_import_prints_the_bad_rows(store, monkeypatch, capsys):
     assert main(["import", str(SAMPLES / "ho_so_mau_utf8.csv")]) == 1
     out = capsys.readouterr().out
     assert "7 mới" in out and "Dòng 12: Ngày tiếp nhận" in out
+
+
+def test_how_submitted_field_digitised_and_supplements_are_read(store, tmp_path):
+    path = tmp_path / "bieu07a.csv"
+    path.write_text(
+        "Mã hồ sơ,Trạng thái,Lĩnh vực,Hình thức nộp,Mức độ trực tuyến,Số hóa hồ sơ,Thanh toán trực tuyến,Số lần yêu cầu bổ sung\n"
+        "K-01,Đang xử lý,Hộ tịch,Trực tuyến toàn trình,,Có,Có,0\n"
+        "K-02,Đang xử lý,Chứng thực,Trực tuyến một phần,,Không,Không,2\n"
+        "K-03,Đang xử lý,Hộ tịch,Bưu chính,,,,\n"
+        "K-04,Đang xử lý,Hộ tịch,Trực tiếp,,Có,,1\n"
+        "K-05,Đang xử lý,Hộ tịch,Trực tuyến,Một phần,,,\n"
+        "K-06,Đang xử lý,Hộ tịch,Chim bồ câu,,,,\n"
+        "K-07,Đang xử lý,Hộ tịch,Trực tiếp,,Có lẽ,,\n"
+        "K-08,Đang xử lý,Hộ tịch,Trực tiếp,,,,hai\n", encoding="utf-8")
+    report = import_file(store, path)
+    assert report.counts.inserted == 5 and [row for row, _ in report.errors] == [7, 8, 9]
+    assert report.errors[0][1].startswith("Hình thức nộp: phải là online, in_person hoặc post")
+    assert report.errors[1][1].startswith("Số hóa hồ sơ: phải là có/không")
+    assert report.errors[2][1].startswith("Số lần yêu cầu bổ sung: phải là một số")
+
+    def read(code):
+        d = store.dossiers.get(code)
+        return d["field"], d["submission_channel"], d["online_level"], d["dossier_digitised"], d["paid_online"], d["supplement_requests"]
+
+    assert read("K-01") == ("Hộ tịch", "online", "full", 1, 1, 0)
+    assert read("K-02") == ("Chứng thực", "online", "partial", 0, 0, 2)
+    assert read("K-03") == ("Hộ tịch", "post", None, None, None, None)
+    assert read("K-04") == ("Hộ tịch", "in_person", None, 1, None, 1)
+    assert read("K-05")[1:3] == ("online", "partial")
+
+
+def test_xlsx_counts_and_flags_typed_as_numbers_and_booleans(store, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Mã hồ sơ", "Trạng thái", "Lĩnh vực", "Hình thức nộp", "Số hóa hồ sơ", "Số lần yêu cầu bổ sung"])
+    book.active.append(["X-1", "Đang xử lý", "Đất đai", "Qua dịch vụ bưu chính", True, 3.0])
+    book.save(tmp_path / "x.xlsx")
+    assert import_file(store, tmp_path / "x.xlsx").errors == []
+    x = store.dossiers.get("X-1")
+    assert (x["field"], x["submission_channel"], x["dossier_digitised"], x["supplement_requests"]) == ("Đất đai", "post", 1, 3)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from bot.catalogue.procedures import load_catalogue
+from bot.dossiers.records import DossierError
 from bot.intake.platform_sync import Mapping, PlatformConfig, SyncError, sync
 from bot.services import Services
 from bot.settings import ROOT, Settings
@@ -234,3 +235,38 @@ def test_next_page_tokens_are_followed_and_a_crash_resumes_at_the_stored_token(s
         report = sync(store, config(api, mapping))
     assert [p.get("pageToken") for p in api.data_requests()] == ["tok-80"]
     assert report.inserted == 20 and store.dossiers.count() == 100
+
+
+def test_the_default_mapping_reads_the_field_and_what_the_report_counts(store):
+    with PlatformStandIn() as api:
+        api.put(api.dossier("000.00.12.H49-261102-0501", domainName="Hộ tịch", online="true"))
+        api.put(api.dossier("000.00.12.H49-261102-0502", online="false"))
+        assert sync(store, config(api)).inserted == 2
+    online = store.dossiers.get("000.00.12.H49-261102-0501")
+    assert (online["field"], online["submission_channel"], online["online_level"]) == ("Hộ tịch", "online", None)
+    # no domainName: the field comes from the catalogue entry of the procedure code
+    assert store.dossiers.get("000.00.12.H49-261102-0502")["field"] == "Hộ tịch"
+
+
+def test_channel_words_levels_flags_and_supplement_counts_map_from_any_platform(tmp_path):
+    path = tmp_path / "vn.yml"
+    path.write_text(yaml.safe_dump({
+        "fields": {"ma": "code", "tt": "status", "kenh": "submission_channel", "mucDo": "online_level", "linhVuc": "field",
+                   "soHoa": "dossier_digitised", "ttTrucTuyen": "paid_online", "lanBoSung": "supplement_requests"},
+        "statuses": {"3": "in_progress"},
+        "values": {"submission_channel": {"4": "online/full", "3": "online/partial"}},
+    }, allow_unicode=True), encoding="utf-8")
+    mapping = Mapping.load(path)
+
+    def row(**item):
+        return mapping.to_row({"ma": "H49-1", "tt": 3, **item})
+
+    assert row(kenh="Trực tuyến toàn trình") == {"code": "H49-1", "status": "in_progress", "submission_channel": "online", "online_level": "full"}
+    assert row(kenh="Trực tuyến một phần")["online_level"] == "partial"
+    assert row(kenh=4)["online_level"] == "full" and row(kenh=3)["online_level"] == "partial"
+    assert row(kenh="Bưu chính")["submission_channel"] == "post" and row(kenh="Trực tiếp")["submission_channel"] == "in_person"
+    assert row(kenh="Trực tuyến", mucDo="Một phần")["online_level"] == "partial"
+    assert row(linhVuc="Chứng thực", soHoa="Có", ttTrucTuyen="Không", lanBoSung=2) == {
+        "code": "H49-1", "status": "in_progress", "field": "Chứng thực", "dossier_digitised": 1, "paid_online": 0, "supplement_requests": 2}
+    with pytest.raises(DossierError, match="submission_channel"):
+        row(kenh="Chim bồ câu")

@@ -29,6 +29,7 @@ import httpx
 import yaml
 
 from bot.dossiers.records import COLUMNS, DossierError, iso, normalise
+from bot.intake.vocabulary import flag, online_level, submission
 from bot.services import Services
 from bot.settings import Settings
 from bot.workdays import VN_TZ
@@ -150,6 +151,7 @@ class Mapping:
     def to_row(self, item: Dict[str, Any]) -> Dict[str, Any]:
         """One platform dossier as an upsert row; raises :class:`DossierError` for a bad or unknown value."""
         row: Dict[str, Any] = {}
+        implied_level: Optional[str] = None
         for name, column in self.fields.items():
             found, value = dig(item, name)
             if not found:
@@ -165,7 +167,16 @@ class Mapping:
                 value = self.statuses[str(value)]
             elif column in self.values and value is not None:
                 value = self.values[column].get(str(value).lower(), self.values[column].get(str(value), value))
+            if value is not None and column == "submission_channel":  # "Trực tuyến toàn trình", "online/full", "Bưu chính"
+                value, level = submission(value)
+                implied_level = level or implied_level
+            elif value is not None and column == "online_level":
+                value = online_level(value)
+            elif value is not None and column in ("paid_online", "result_digitised", "dossier_digitised"):
+                value = flag(value)
             row[column] = value
+        if implied_level and not row.get("online_level"):
+            row["online_level"] = implied_level
         code = str(row.get("procedure_code") or "")
         if code in self.procedures:
             row["procedure_id"] = self.procedures[code]

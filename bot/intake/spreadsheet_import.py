@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.dossiers.records import DossierError, UpsertCounts, normalise
+from bot.intake.vocabulary import flag, fold, online_level, submission
 from bot.services import Services
 from bot.settings import Settings
 from bot.workdays import VN_TZ
@@ -44,9 +45,13 @@ HEADERS: Dict[str, Tuple[str, ...]] = {
     "additions_note": ("Nội dung bổ sung", "Yêu cầu bổ sung", "Nội dung yêu cầu bổ sung", "Giấy tờ cần bổ sung", "Lý do bổ sung"),
     "department": ("Đơn vị xử lý", "Bộ phận xử lý", "Phòng ban", "Cơ quan giải quyết", "Đơn vị"),
     "handler": ("Cán bộ xử lý", "Người xử lý", "Cán bộ thụ lý", "Cán bộ"),
-    "submission_channel": ("Hình thức nộp", "Kênh nộp", "Nguồn hồ sơ"),
+    "submission_channel": ("Hình thức nộp", "Kênh nộp", "Nguồn hồ sơ", "Hình thức tiếp nhận", "Kênh tiếp nhận"),
+    "online_level": ("Mức độ trực tuyến", "Mức độ dịch vụ công", "Mức độ DVC"),
+    "field": ("Lĩnh vực", "Lĩnh vực giải quyết", "Lĩnh vực TTHC", "Lĩnh vực thủ tục"),
     "paid_online": ("Thanh toán trực tuyến", "Đã thanh toán trực tuyến", "Thanh toán online"),
     "result_digitised": ("Số hóa kết quả", "Kết quả đã số hóa", "Đã số hóa kết quả"),
+    "dossier_digitised": ("Số hóa hồ sơ", "Hồ sơ đã số hóa", "Đã số hóa hồ sơ", "Số hóa thành phần hồ sơ"),
+    "supplement_requests": ("Số lần yêu cầu bổ sung", "Số lần bổ sung", "Số lần yêu cầu bổ sung hồ sơ"),
     "updated_at": ("Ngày cập nhật", "Cập nhật lúc", "Thời gian cập nhật"),
 }
 # status texts officials see (folded) -> our keys; the keys themselves are accepted too
@@ -63,8 +68,6 @@ STATUS_TEXTS: Dict[str, str] = {
     "da co ket qua": "done", "cho tra ket qua": "done", "hoan thanh": "done", "da giai quyet": "done", "da xu ly xong": "done",
     "da tra ket qua": "returned", "da tra": "returned", "da tra kq": "returned",
 }
-CHANNEL_TEXTS = {"truc tuyen": "online", "online": "online", "qua mang": "online", "dich vu cong": "online",
-                 "truc tiep": "in_person", "tai quay": "in_person", "in_person": "in_person", "buu chinh": "in_person"}
 DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y",
                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%H:%M %d/%m/%Y", "%H:%M:%S %d/%m/%Y")
 HEADER_SEARCH_ROWS = 15
@@ -94,13 +97,6 @@ class ImportReport:
         if self.unknown_columns:
             lines.append("  Cột không dùng: " + ", ".join(self.unknown_columns))
         return "\n".join(lines)
-
-
-def fold(text: Any) -> str:
-    """Lowercase, no accents, đ -> d, punctuation to spaces, single spaces: "Ngày  hẹn trả:" -> "ngay hen tra"."""
-    text = unicodedata.normalize("NFD", str(text or "")).replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-    return " ".join(re.sub(r"[^\w/]+", " ", text).replace("_", " ").split())
 
 
 _HEADER_INDEX = {fold(name): column for column, names in HEADERS.items() for name in names}
@@ -206,6 +202,7 @@ def _status(value: Any) -> str:
 def _row(cells: List[Any], columns: Dict[int, str], names: Dict[str, str]) -> Dict[str, Any]:
     """One spreadsheet row as an upsert row (raises DossierError/ValueError naming the column)."""
     row: Dict[str, Any] = {}
+    implied_level: Optional[str] = None
     for index, column in columns.items():
         value = cells[index] if index < len(cells) else None
         if isinstance(value, str):
@@ -220,12 +217,22 @@ def _row(cells: List[Any], columns: Dict[int, str], names: Dict[str, str]) -> Di
             row[column] = moment.date() if column == "due_at" and _date_only(value) else moment
         elif column == "status":
             row[column] = _status(value)
-        elif column == "submission_channel":
-            row[column] = CHANNEL_TEXTS.get(fold(value), str(value))
+        elif column == "submission_channel":  # "Trực tuyến toàn trình" also says how far online
+            row[column], level = submission(value)
+            if level:
+                implied_level = level
+        elif column == "online_level":
+            row[column] = online_level(value)
+        elif column in ("paid_online", "result_digitised", "dossier_digitised"):
+            row[column] = flag(value)
         elif column in ("code", "procedure_code", "applicant_phone", "applicant_id_number") and isinstance(value, float) and value.is_integer():
             row[column] = str(int(value))  # Excel stored a number
+        elif column == "supplement_requests" and isinstance(value, float) and value.is_integer():
+            row[column] = int(value)
         else:
             row[column] = value
+    if implied_level and not row.get("online_level"):
+        row["online_level"] = implied_level
     if "procedure_name" in row and "procedure_code" not in row and fold(row["procedure_name"]) in names:
         row["procedure_id"] = names[fold(row["procedure_name"])]
     return normalise(row)
