@@ -44,7 +44,7 @@ DOSSIERS = [
     d("D5", UNKNOWN, at(10, 7), at(10, 12, 17), at(10, 11), status="stopped", channel="online", paid=1),      # stopped early
     d("D9", FREE, at(9, 25), at(10, 2, 17), at(10, 2), result=1, digitised=1),                                 # received in Sept, on time
     # open when October ended
-    d("D6", CHARGED, at(10, 20), at(10, 31, 17), status="in_progress", channel="online", paid=1),             # due the last day: on time
+    d("D6", CHARGED, at(10, 20), at(10, 31, 17), status="in_progress", channel="online", paid=1),             # due 31/10 17:00, open at midnight: late
     d("D7", CHARGED, at(10, 15), at(10, 25, 17), status="additions_requested", supplements=1),                # late
     d("D8", PROVINCE, at(10, 28), at(11, 3, 17), at(11, 2), channel="online", paid=1, result=1, digitised=1), # done in Nov, on time
     d("D10", FREE, at(9, 28), at(10, 1, 17), at(11, 5)),                                                       # done in Nov, late
@@ -78,13 +78,13 @@ def test_fee_bearing_procedures_are_decided_from_the_catalogue_fee_facts(store):
 def test_each_indicator_matches_the_hand_count(october):
     report = compute(october.db, october.catalogue, *OCTOBER)
     figures = {i.spec.code: (i.numerator, i.denominator) for i in report.indicators}
-    assert figures["2.1"] == (6, 10)    # 6 resolved + 4 open at the end; late: D3, D4, D7, D10
+    assert figures["2.1"] == (5, 10)    # 6 resolved + 4 open at the end; late: D3, D4, D6, D7, D10
     assert figures["3.3"] == (5, 9)     # received D1-D8, D12; online D1, D3, D5, D6, D8
     assert figures["3.6"] == (3, 6)     # fee-bearing D1, D2, D6, D7 (charged), D4, D8 (province); paid online D1, D6, D8
     assert figures["4.1"] == (4, 5)     # with a result D1, D2, D3, D4, D9; electronic: all but D3
     assert figures["4.2"] == (3, 5)     # dossier and result digitised: D1, D4, D9
     assert figures["5.4"] == (None, None)
-    assert report.counts["resolved_early"] == 2 and report.counts["resolved_late"] == 2 and report.counts["open_late"] == 2
+    assert report.counts["resolved_early"] == 2 and report.counts["resolved_late"] == 2 and report.counts["open_late"] == 3
     assert report.counts["fee_unknown"] == 1   # D5: its procedure is not known to charge or not
 
 
@@ -106,13 +106,13 @@ def test_satisfaction_says_no_data_until_citizens_rate(october):
     assert f"5.4 Hài lòng về giải quyết hồ sơ: {NO_DATA}" in text
     assert report.get("5.4").as_dict()["note"] == NO_DATA
     rated = compute(october.db, october.catalogue, *OCTOBER, ratings=Ratings(complained_or_unsatisfied=1))
-    assert (rated.get("5.4").numerator, rated.get("5.4").denominator) == (5, 10)   # 100 % − (4 late + 1 complaint)/10
+    assert (rated.get("5.4").numerator, rated.get("5.4").denominator) == (4, 10)   # 100 % − (5 late + 1 complaint)/10
 
 
 def test_the_text_an_official_reads(october):
     text = indicators_text(compute(october.db, october.catalogue, *OCTOBER))
     assert "01/10/2026 – 31/10/2026" in text
-    assert "2.1 Giải quyết đúng hạn: 60,0% (6/10)" in text
+    assert "2.1 Giải quyết đúng hạn: 50,0% (5/10)" in text
     assert "3.3 Hồ sơ trực tuyến: 55,6% (5/9)" in text
     assert "Mục tiêu 2026: 80,0% – còn thiếu 24,4%" in text
     assert "điểm chưa xác nhận" in text.lower()
@@ -128,7 +128,7 @@ def test_monthly_trend_and_chart(october):
     trend = monthly_trend(october.db, october.catalogue, dt.date(2026, 11, 10), months=3)
     assert [r.start for r in trend] == [dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)]
     assert trend[-1].end == dt.date(2026, 11, 10)
-    assert trend[1].get("2.1").numerator == 6
+    assert trend[1].get("2.1").numerator == 5
     png = trend_png(trend)
     assert png.startswith(b"\x89PNG") and len(png) > 5000
 
@@ -206,5 +206,5 @@ def test_what_the_chat_command_answers(october):
     from bot.officials.indicators import chat_indicators
 
     text, png = chat_indicators(october.db, october.catalogue, dt.date(2026, 11, 1))   # on the 1st: the month before
-    assert "01/10/2026 – 31/10/2026" in text and "2.1 Giải quyết đúng hạn: 60,0% (6/10)" in text
+    assert "01/10/2026 – 31/10/2026" in text and "2.1 Giải quyết đúng hạn: 50,0% (5/10)" in text
     assert png.startswith(b"\x89PNG")

@@ -17,10 +17,10 @@ times them over a million dossiers):
 - **resolved in the period**: ``finished_at`` in [from, to] with status done, returned (a result) or stopped
   (processing stopped/refused). 4.1 and 4.2 count those with a result (done, returned).
 - **2.1 judged**: resolved in the period, plus those open at the period's end (received before it ends, not
-  finished by then; withdrawn and not-received dossiers are left out). Days compare as Vietnam calendar days, like
-  Biểu 07a's before / on / after the deadline: resolved late when the end day is after the due day; open at the end
-  late when the due day is before the period's last day; more than one supplement request (``supplement_requests``)
-  is late either way. A dossier without a due date cannot be late (``due_at`` is computed on import whenever the
+  finished by then; withdrawn and not-received dossiers are left out), judged by the report's rule
+  (:mod:`bot.officials.deadlines`): resolved late when it ended after its due moment; open at the end late when it
+  was due before the period ended; more than one supplement request (``supplement_requests``) is late either way.
+  A dossier without a due date cannot be late (``due_at`` is computed on import whenever the
   catalogue gives a processing time). Supplement waiting time is assumed already added to ``due_at`` by the
   platform (we hold no pause times): unconfirmed.
 
@@ -41,6 +41,7 @@ import sqlite_utils
 from bot.catalogue.procedures import Procedure, fees_on
 from bot.catalogue.repository import Catalogue
 from bot.db import OPEN_SQL
+from bot.officials.deadlines import early, late, overdue_at
 
 SOURCE_766 = "QĐ 766/QĐ-TTg (23/6/2022), ghi chú công thức của Cổng DVC quốc gia"
 SOURCE_NQ01 = "NQ 01/NQ-CP (2026), phụ lục dòng 68–72"
@@ -240,10 +241,10 @@ LATE_SUPPLEMENTS = "coalesce(supplement_requests, 0) > 1"
 
 
 def _resolved(db: sqlite_utils.Database, lo: str, hi: str) -> Dict[str, int]:
-    late = f"({LATE_SUPPLEMENTS} or substr(finished_at, 1, 10) > substr(due_at, 1, 10))"
+    is_late = f"({LATE_SUPPLEMENTS} or {late('finished_at')})"
     sql = (
-        f"select count(*), coalesce(sum({late}), 0),"
-        f" coalesce(sum(not {late} and substr(finished_at, 1, 10) < substr(due_at, 1, 10)), 0),"
+        f"select count(*), coalesce(sum({is_late}), 0),"
+        f" coalesce(sum(not {is_late} and {early('finished_at')}), 0),"
         f" coalesce(sum({LATE_SUPPLEMENTS}), 0),"
         f" coalesce(sum(status in {_quoted(WITH_RESULT)}), 0),"
         f" coalesce(sum(status in {_quoted(WITH_RESULT)} and result_digitised = 1), 0),"
@@ -255,16 +256,17 @@ def _resolved(db: sqlite_utils.Database, lo: str, hi: str) -> Dict[str, int]:
                      "result_electronic", "digitised"), row))
 
 
-def _open_at_end(db: sqlite_utils.Database, hi: str, last_day: str) -> Dict[str, int]:
-    """Dossiers open when the period ended: finished after it and received before it (the (finished_at, received_at)
-    index: no row is read for the many finished later), or still open now (the open partial index)."""
-    late = f"({LATE_SUPPLEMENTS} or substr(due_at, 1, 10) < ?)"
+def _open_at_end(db: sqlite_utils.Database, hi: str) -> Dict[str, int]:
+    """Dossiers open when the period ended (the moment ``hi``): finished after it and received before it (the
+    (finished_at, received_at) index: no row is read for the many finished later), or still open now (the open
+    partial index)."""
+    is_late = f"({LATE_SUPPLEMENTS} or {overdue_at('?')})"
     finished_later = db.execute(
-        f"select count(*), coalesce(sum({late}), 0) from dossiers indexed by dossiers_finished_received"
-        f" where finished_at >= ? and received_at < ? and status not in {_quoted(NOT_JUDGED)}", [last_day, hi, hi]).fetchone()
+        f"select count(*), coalesce(sum({is_late}), 0) from dossiers indexed by dossiers_finished_received"
+        f" where finished_at >= ? and received_at < ? and status not in {_quoted(NOT_JUDGED)}", [hi, hi, hi]).fetchone()
     still_open = db.execute(
-        f"select count(*), coalesce(sum({late}), 0) from dossiers indexed by dossiers_open_due"
-        f" where {OPEN_SQL} and finished_at is null and received_at < ?", [last_day, hi]).fetchone()
+        f"select count(*), coalesce(sum({is_late}), 0) from dossiers indexed by dossiers_open_due"
+        f" where {OPEN_SQL} and finished_at is null and received_at < ?", [hi, hi]).fetchone()
     return {"open_at_end": finished_later[0] + still_open[0], "open_late": finished_later[1] + still_open[1]}
 
 
@@ -280,7 +282,7 @@ def compute(db: sqlite_utils.Database, catalogue: Catalogue, start: dt.date, end
     counts: Dict[str, int] = {}
     counts.update(_received(db, lo, hi, fee_bearing, fee_bearing + classes["free"]))
     counts.update(_resolved(db, lo, hi))
-    counts.update(_open_at_end(db, hi, end.isoformat()))
+    counts.update(_open_at_end(db, hi))
     judged = counts["resolved"] + counts["open_at_end"]
     late = counts["resolved_late"] + counts["open_late"]
     counts.update(judged=judged, late=late)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot.db import OPEN_SQL, OPEN_STATUSES
+from bot.officials.deadlines import early, late, overdue_at
 from bot.officials.periods import Period
 from nlu.normalize import normalize
 
@@ -58,17 +59,15 @@ select {_COLUMNS}, {ENDED} as ended from dossiers
   where status != 'not_received' and +received_at < :end and ({ENDED} is null or {ENDED} >= :start) {{filters}}
 """
 # Each dossier's two cells, named as the fields of Counts: how it was received, and how it stands at the period's end.
-_CELLS = """
-with d as ({rows})
+_CELLS = f"""
+with d as ({{rows}})
 select coalesce(field, ''), coalesce(department, ''),
   case when received_at < :start then 'carried_over'
        when submission_channel = 'online' then case when online_level = 'full' then 'online_full' else 'online_partial' end
        when submission_channel = 'post' then 'post'
        else 'in_person' end,
-  case when ended < :end then case when ended > due_at then 'late'
-                                   when substr(ended, 1, 10) < substr(due_at, 1, 10) then 'early'
-                                   else 'on_time' end
-       when due_at < :end then 'overdue'
+  case when ended < :end then case when {late("ended")} then 'late' when {early("ended")} then 'early' else 'on_time' end
+       when {overdue_at(":end")} then 'overdue'
        else 'within_deadline' end,
   count(*)
 from d group by 1, 2, 3, 4
