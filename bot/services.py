@@ -4,7 +4,7 @@ from the command that starts them). Nothing here knows about dialogue or channel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Union
@@ -13,7 +13,9 @@ import sqlite_utils
 
 from bot.catalogue.repository import Catalogue
 from bot.db import open_database
+from bot.delivery.files import OutgoingFiles
 from bot.dossiers.records import Dossiers
+from bot.officials.tasks import Tasks
 from bot.people.audit import Audit
 from bot.people.invites import Invites
 from bot.people.reviews import Reviews
@@ -23,7 +25,7 @@ from bot.people.users import Users
 
 @dataclass(frozen=True)
 class Services:
-    """The catalogue, dossiers, people and review tables of one deployment."""
+    """The catalogue, dossiers, people, review tables and the officials' tasks of one deployment."""
 
     path: Path
     db: sqlite_utils.Database
@@ -34,6 +36,8 @@ class Services:
     reviews: Reviews
     invites: Invites
     audit: Audit
+    tasks: Tasks
+    files: OutgoingFiles = field(default_factory=OutgoingFiles)  # charts and sheets an action attaches to its reply
 
     @classmethod
     def open(cls, path: Union[str, Path]) -> "Services":
@@ -41,7 +45,7 @@ class Services:
         db = open_database(path)
         catalogue = Catalogue(db)
         return cls(Path(path), db, catalogue, Dossiers(db, catalogue), Users(db), Subscriptions(db), Reviews(db),
-                   Invites(db), Audit(db))
+                   Invites(db), Audit(db), Tasks(db))
 
 
 @lru_cache(maxsize=8)

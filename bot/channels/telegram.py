@@ -17,7 +17,8 @@ chat's aiohttp app and hands each update to ``application.update_queue`` (PTB's 
 
 Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy, and two not in the menu: /moi <mã mời> (an invited person
 takes their role) and /taomoi <vai trò> <bộ phận> (an admin makes an invite), both payloads the invite actions
-judge; any other command gets :data:`bot.phrases.REFUSAL`, the words an official command gets from someone whose
+judge, like the officials' /baocao, /chiso and /nhiemvu (payloads of ask_report, ask_indicators, ask_tasks, whose
+actions check the role); any other command gets :data:`bot.phrases.REFUSAL`, the words an official command gets from someone whose
 role may not run it, so neither tells which commands exist. Any other text goes to ``assistant.handle`` as
 ``telegram:<chat id>``; button taps feed the button's payload back as the user's message. Every account is
 recorded with ``store.users.seen("telegram", chat_id, name)``. Rendering and the outbox's sender are in
@@ -302,6 +303,26 @@ async def taomoi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await converse(update, context, "/create_invite" + (json.dumps({"invite_request": request}, ensure_ascii=False) if request else ""))
 
 
+async def baocao(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/baocao [kỳ] [excel]: the execution report (the ``report`` action checks the role and refuses others)."""
+    await _officials(update, context, "ask_report")
+
+
+async def chiso(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/chiso [kỳ]: the service indicators (the ``indicators`` action checks the role)."""
+    await _officials(update, context, "ask_indicators")
+
+
+async def nhiemvu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/nhiemvu [quá hạn | <số> <tiến độ %> <ghi chú>]: Resolution-57 tasks (the ``tasks`` action checks the role)."""
+    await _officials(update, context, "ask_tasks")
+
+
+async def _officials(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str) -> None:
+    request = " ".join(context.args or []).strip()[:300]
+    await converse(update, context, f"/{intent}" + (json.dumps({"officials_request": request}, ensure_ascii=False) if request else ""))
+
+
 async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Free text: a question for the assistant."""
     await converse(update, context, update.effective_message.text or "")
@@ -345,6 +366,9 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("huy", huy, filters=messages))
     application.add_handler(CommandHandler("moi", moi, filters=messages))
     application.add_handler(CommandHandler("taomoi", taomoi, filters=messages))
+    application.add_handler(CommandHandler("baocao", baocao, filters=messages))
+    application.add_handler(CommandHandler("chiso", chiso, filters=messages))
+    application.add_handler(CommandHandler("nhiemvu", nhiemvu, filters=messages))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))

@@ -118,9 +118,11 @@ class Assistant:
         await self.agent.handle_message(message)
         replies = []
         for m in output.messages:
-            document = (m.get("custom") or {}).get("document") if isinstance(m.get("custom"), dict) else None
-            if document:
-                attachment = self._guide(document.get("procedure"), document.get("date"))
+            custom = m.get("custom") if isinstance(m.get("custom"), dict) else {}
+            if custom.get("document") or custom.get("file"):
+                document = custom.get("document") or {}
+                attachment = (self.services.files.take(custom["file"]) if custom.get("file")
+                              else self._guide(document.get("procedure"), document.get("date")))
                 if attachment and replies:
                     replies[-1].attachments.append(attachment)
                 elif attachment:

@@ -2,6 +2,7 @@
 
     leader_report(db, period, department=None, excel=False) -> LeaderReport(report, previous, text, png, xlsx)
     resolve_department(db, text) -> name      # "tu phap" -> "Tư pháp - Hộ tịch"; ReportInputError when unknown
+    department_in(db, sentence) -> name|None  # the department a chat message names
     run_command(settings, ...) -> exit code   # `motcua report --from D --to D [--department D] [--json | --xlsx FILE]`
 """
 
@@ -19,6 +20,7 @@ from bot.officials.periods import Period, PeriodError, between, parse_period
 from bot.officials.report import departments, find_name, tally
 from bot.officials.report_render import chart_png, excel_bytes, summary_text
 from bot.settings import Settings
+from nlu.normalize import normalize
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 
@@ -48,6 +50,14 @@ def resolve_department(db: Any, text: str) -> str:
         known = "; ".join(names) if names else "chưa có hồ sơ nào ghi bộ phận"
         raise ReportInputError(f"Không thấy bộ phận \"{text}\" trong dữ liệu hồ sơ (có: {known}).")
     return found
+
+
+def department_in(db: Any, text: str) -> Optional[str]:
+    """The department a sentence names ("tháng trước phòng tư pháp trễ bao nhiêu" -> "Tư pháp - Hộ tịch"): a name
+    whose first part (before " - ") appears in it, without case or marks; None when none or several do."""
+    words = f" {normalize(text or '')} "
+    found = [n for n in departments(db) if (key := normalize(n.split(" - ")[0])) and f" {key} " in words]
+    return found[0] if len(found) == 1 else None
 
 
 def leader_report(db: Any, period: Period, department: Optional[str] = None, excel: bool = False,
