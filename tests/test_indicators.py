@@ -192,6 +192,17 @@ def test_the_monday_job_writes_one_row_per_leader_and_a_second_run_none(october)
     assert "Chỉ số phục vụ" in text and "2.1 Giải quyết đúng hạn" in text and "Báo cáo 01/10–01/11: 12 hồ sơ" in text
 
 
+def test_the_monday_message_opens_with_the_execution_reports_summary(october):
+    from bot.officials.periods import between
+    from bot.officials.report_command import leader_report
+
+    leader(october, 905)
+    assert leader_weekly(october, Outbox(october.path), MONDAY) == 1
+    text = Outbox(october.path).rows()[0]["text"]
+    report = leader_report(october.db, between(*weekly_period(MONDAY.date())), chart=False).text
+    assert text.startswith(report.splitlines()[0]) and report.splitlines()[1] in text, text
+
+
 def test_proportional_points_below_the_threshold_when_both_facts_are_known():
     from bot.officials.indicators import Indicator, IndicatorReport, Spec
 

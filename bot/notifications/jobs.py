@@ -19,7 +19,7 @@
   confirmed" warning while that file is ``verified: false``).
 - **Leaders' Monday summary** (:func:`leader_weekly`): accounts with role ``leader`` get the service indicators
   (Decision 766, bot/officials/indicators.py) of :func:`weekly_period`, the execution report's summary (the
-  :func:`execution_report_summary` hook) and the Resolution-57 task summary, event ``weekly:<date>:<leader id>``.
+  :func:`execution_report_summary`) and the Resolution-57 task summary, event ``weekly:<date>:<leader id>``.
 - **Task deadline warnings** (:func:`task_warnings`): the lead unit's officials hear about a Resolution-57 task 7, 3
   and 1 days before its deadline and once when it is missed (bot/officials/tasks.py), event
   ``task:<id>:<stage>:<deadline>``.
@@ -304,12 +304,11 @@ ReportSummary = Callable[[Services, dt.date, dt.date], Optional[str]]
 
 
 def execution_report_summary(services: Services, start: dt.date, end: dt.date) -> Optional[str]:
-    """HOOK for the execution report's summary (Biểu 07a) in the leaders' Monday message; None leaves it out.
+    """The execution report's summary (Biểu 07a) of ``start``..``end`` for the leaders' Monday message."""
+    from bot.officials.periods import between
+    from bot.officials.report_command import leader_report
 
-    The main session plugs ``bot/officials/report.py`` in here after merging (a function of the services and the
-    period's first and last day that returns a few Vietnamese lines). Until then the message has the indicators
-    and the task summary only."""
-    return None
+    return leader_report(services.db, between(start, end), chart=False).text
 
 
 def weekly_period(today: dt.date) -> Tuple[dt.date, dt.date]:
@@ -325,17 +324,16 @@ def leaders(services: Services) -> List[User]:
 
 
 def leader_summary_text(services: Services, today: dt.date, report_summary: Optional[ReportSummary] = None) -> str:
-    """The Monday message: the indicators of :func:`weekly_period`, the report summary (when a hook gives one),
-    the Resolution-57 task summary (when tasks are registered)."""
+    """The Monday message: the execution report's summary and the indicators of :func:`weekly_period`, then the
+    Resolution-57 task summary (when tasks are registered)."""
     from bot.officials.indicators import compute, indicators_text
-    from bot.officials.tasks import Tasks, summary_text
+    from bot.officials.tasks import summary_text
 
     start, end = weekly_period(today)
-    parts = [indicators_text(compute(services.db, services.catalogue, start, end))]
     summary = (report_summary or execution_report_summary)(services, start, end)
-    if summary:
-        parts.append(summary.strip())
-    tasks = Tasks(services.db).summary(today)
+    parts = [summary.strip()] if summary else []
+    parts.append(indicators_text(compute(services.db, services.catalogue, start, end)))
+    tasks = services.tasks.summary(today)
     if tasks.total:
         parts.append(summary_text(tasks))
     return shorten("\n\n".join(parts), MAX_CHARS)
@@ -358,10 +356,10 @@ def task_warnings(services: Services, outbox: Outbox, now: dt.datetime) -> int:
     """Warn the lead unit's officials (role official, department = the lead unit, compared without case or accents)
     7, 3 and 1 days before a task's deadline and once when it is missed, event ``task:<id>:<stage>:<deadline>``;
     returns how many notices were queued."""
-    from bot.officials.tasks import Tasks, due_warnings, fold, warning_event, warning_text
+    from bot.officials.tasks import due_warnings, fold, warning_event, warning_text
 
     today = _local(now).date()
-    due = due_warnings(Tasks(services.db), today)
+    due = due_warnings(services.tasks, today)
     if not due:
         return 0
     by_unit: Dict[str, List[User]] = defaultdict(list)
