@@ -20,7 +20,8 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def silence_warnings() -> None:
     """No deprecation, future or library user warnings on the terminal; TensorFlow's C++ logging off."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ.get("MOTCUA_LOG_LEVEL", "").strip().upper() != "DEBUG":  # whatever a shell or Rasa set before
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # (Rasa sets 2, which still prints TF-TRT's warning)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")  # child processes (rasa train) inherit it
     os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning, UserWarning, ImportWarning,

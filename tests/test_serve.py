@@ -23,6 +23,7 @@ pytestmark = pytest.mark.needs_model
 def environment(settings) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
     env.pop("PYTHONWARNINGS", None)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # a shell (or Rasa, in this test process) may have set TensorFlow's chatter on
     return {**env, "MOTCUA_DB": str(settings.db_path), "MOTCUA_TRACKER_DB": str(settings.tracker_db_path)}
 
 

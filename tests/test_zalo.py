@@ -411,7 +411,8 @@ async def test_bad_requests_get_a_4xx_and_odd_messages_a_clear_reply(served, zst
         response = await served.post_raw(raw, {"Content-Type": "application/json", "X-ZEvent-Signature": zalo.sign(raw, "0")})
         assert response.status_code == 400 and response.json()["error"]
     huge = json.dumps({**event, "padding": "x" * 300_000}).encode()
-    assert (await served.post_raw(huge, {"Content-Type": "application/json", "X-ZEvent-Signature": zalo.sign(huge, event["timestamp"])})).status_code == 413
+    too_large = await served.post_raw(huge, {"Content-Type": "application/json", "X-ZEvent-Signature": zalo.sign(huge, event["timestamp"])})
+    assert too_large.status_code == 413 and too_large.headers.get("Connection", "").lower() == "close"  # body unread: no reuse
 
     caplog.set_level(logging.ERROR, logger="bot.channels")
     uid = new_uid()

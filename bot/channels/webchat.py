@@ -38,7 +38,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _error(status: int, message: str) -> web.Response:
-    return json_response({"error": message}, status=status, headers={"Cache-Control": "no-store"})
+    response = json_response({"error": message}, status=status, headers={"Cache-Control": "no-store"})
+    if status == 413:  # the body was not read to its end: this connection cannot carry another request
+        response.force_close()
+    return response
 
 
 def _page_headers(html: str) -> Dict[str, str]:

@@ -340,7 +340,10 @@ class ZaloChannel:
 
 
 def _error(status: int, message: str) -> web.Response:
-    return json_response({"error": message}, status=status)
+    response = json_response({"error": message}, status=status)
+    if status == 413:  # the body was not read to its end: this connection cannot carry another request
+        response.force_close()
+    return response
 
 
 def attach_webhook(app: web.Application, channel: ZaloChannel, path: str = WEBHOOK_PATH) -> None:
