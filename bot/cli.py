@@ -32,6 +32,12 @@ async def _parse(settings: Settings, stream, out) -> int:
 
 
 async def _ask(settings: Settings, text: str, user: str, as_of: Optional[str], out) -> int:
+    from bot.conversation.engine import clean_input
+    from bot.phrases import EMPTY_MESSAGE_REPLY
+
+    if not clean_input(text):  # nothing to understand: answered at once, without loading the model
+        out.write(EMPTY_MESSAGE_REPLY + "\n")
+        return 0
     assistant = await _assistant(settings)
     metadata = {"as_of": as_of} if as_of else {}
     for reply in await assistant.handle(user, text, metadata):

@@ -53,11 +53,3 @@ def test_serve_starts_the_web_chat_answers_and_says_only_where_it_listens(settin
         err.close()
     chatter = [line for line in (tmp_path / "stderr.txt").read_text().splitlines() if CHATTER.search(line)]
     assert chatter == [], chatter
-
-
-def test_ask_prints_the_answer_and_no_library_chatter(settings):
-    result = subprocess.run([str(MOTCUA), "ask", "làm căn cước ở đâu", "--user", "quiet-test"], cwd=ROOT,
-                            env=environment(settings), capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "căn cước" in result.stdout.lower(), result.stdout
-    assert [line for line in result.stderr.splitlines() if line.strip()] == [], result.stderr
