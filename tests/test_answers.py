@@ -101,6 +101,53 @@ def test_dated_fees_say_until_when_in_the_first_message():
     assert "28/02/2027" in text and "20.000 đồng" in text
 
 
+FEE_EXEMPT = {  # entry -> the article that exempts listed groups from its fee
+    "dang-ky-thuong-tru": "Thông tư 75/2022/TT-BTC Điều 4",
+    "dang-ky-tam-tru": "Thông tư 75/2022/TT-BTC Điều 4",
+    "gia-han-tam-tru": "Thông tư 75/2022/TT-BTC Điều 4",
+    "tach-ho": "Thông tư 75/2022/TT-BTC Điều 4",
+    "cap-doi-the-can-cuoc": "Thông tư 73/2024/TT-BTC Điều 5",
+    "cap-lai-the-can-cuoc": "Thông tư 73/2024/TT-BTC Điều 5",
+}
+
+
+@pytest.mark.parametrize("pid", sorted(FEE_EXEMPT))
+@pytest.mark.parametrize("day", DAYS)
+def test_the_fee_answer_says_some_groups_are_exempt(pid, day):
+    """A poor household's member asking the fee was told to pay: the first answer says that some groups pay
+    nothing, on one screen, and the details list every group with the article."""
+    procedure = CATALOGUE[pid]
+    first = answer(procedure, "fee", day)
+    assert "Miễn phí cho một số nhóm" in first, first
+    assert len(first) <= PHONE_CHARS and phone_lines(first) <= PHONE_LINES, first
+    full = details(procedure, "fee", day)
+    assert FEE_EXEMPT[pid] in full
+    listed = [line.strip()[2:] for line in full.split("\n") if line.strip().startswith("◦ ")]
+    for group in ("Trẻ em (người dưới 16 tuổi", "Người cao tuổi (từ đủ 60 tuổi", "Người khuyết tật",
+                  "Người có công với cách mạng", "Công dân thuộc hộ nghèo", "xã biên giới"):
+        assert any(group in line for line in listed), (group, full)
+
+
+def test_a_paid_amount_still_shows_next_to_the_exemption():
+    text = answer(CATALOGUE["dang-ky-thuong-tru"], "fee", DAYS[1])
+    assert "20.000 đồng" in text and "10.000 đồng" in text and "Miễn phí cho một số nhóm" in text
+
+
+def test_the_exemption_stays_when_the_screen_is_short():
+    """Cấp đổi thẻ căn cước has five rules on 24/11/2026: the exempt groups are not the ones cut."""
+    text = answer(CATALOGUE["cap-doi-the-can-cuoc"], "fee", DAYS[0])
+    assert "Miễn phí cho một số nhóm" in text and "25.000 đồng" in text
+
+
+def test_an_authorisation_letter_must_be_certified_unless_for_a_relative():
+    text = details(CATALOGUE["dang-ky-khai-sinh"], "documents", DAYS[0])
+    line = next(line for line in text.split("\n") if line.startswith(tuple("0123456789")) and "Văn bản ủy quyền" in line)
+    assert "có chứng thực" in line
+    assert "ông, bà, cha, mẹ, con, vợ, chồng, anh, chị, em ruột" in text
+    first = answer(CATALOGUE["dang-ky-khai-sinh"], "documents", DAYS[0])
+    assert "01 bản có chứng thực" in first or "… và" in first, first
+
+
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_details_button_brings_the_full_list(assistant, user):
     replies = await assistant.handle(user, "đăng ký thường trú cần gì", {"as_of": "2026-11-24"})

@@ -36,7 +36,13 @@ def index():
         ("quán tạp hóa nghỉ hẳn không bán nữa thì đóng hộ kinh doanh thế nào", "cham-dut-hoat-dong-ho-kinh-doanh"),
         ("muốn tạm nghỉ kinh doanh 3 tháng rồi mở lại", "tam-ngung-kinh-doanh-ho-kinh-doanh"),
         ("lấy chồng người hàn quốc thì đăng ký kết hôn ở đâu", "dang-ky-ket-hon-co-yeu-to-nuoc-ngoai"),
-        ("căn cước bị mất thì làm lại thế nào", "cap-doi-cap-lai-the-can-cuoc"),
+        ("căn cước bị mất thì làm lại thế nào", "cap-lai-the-can-cuoc"),
+        ("làm lại cccd bị mất", "cap-lai-the-can-cuoc"),
+        ("lam lai cccd bi mat", "cap-lai-the-can-cuoc"),
+        ("căn cước bị hỏng không dùng được", "cap-lai-the-can-cuoc"),
+        ("đổi cccd hết hạn", "cap-doi-the-can-cuoc"),
+        ("doi cccd het han", "cap-doi-the-can-cuoc"),
+        ("đủ 25 tuổi phải đổi căn cước không", "cap-doi-the-can-cuoc"),
     ],
 )
 def test_resolves_names_aliases_and_life_events(index, text, expected):

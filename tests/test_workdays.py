@@ -80,9 +80,17 @@ def test_package_knows_labour_code_holidays(cal):
     assert "Quốc khánh" in cal.day_off_reason(date(2026, 9, 1))
 
 
-def test_unverified_entries_are_listed_and_announced_years(cal):
-    assert [(e.month, e.day) for e in cal.unverified() if hasattr(e, "month")] == [(11, 24)]
+def test_unverified_entries_are_listed_and_announced_years(cal, tmp_path):
+    # Ngày Văn hóa Việt Nam (24/11) is confirmed (Báo Chính phủ; NQ 28/2026/QH16): no annual entry is unverified.
+    assert [(e.month, e.day) for e in cal.unverified() if hasattr(e, "month")] == []
     assert cal.is_announced(2026) and not cal.is_announced(2027)
+    pending = tmp_path / "days.yml"
+    pending.write_text(
+        "annual:\n  - {month: 11, day: 24, from: 2026-07-01, name: Ngày Văn hóa Việt Nam,"
+        " source: {document: d, says: s}, verified: false, notes: chưa đọc văn bản}\n",
+        encoding="utf-8",
+    )
+    assert [(e.month, e.day) for e in WorkCalendar(days_off_file=pending).unverified()] == [(11, 24)]
 
 
 def test_working_days_between_for_overdue_counting(cal):

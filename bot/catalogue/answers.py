@@ -68,7 +68,7 @@ def fee_line(fee: Fee) -> str:
         parts.append(f"(áp dụng cho: {fee.condition})")
     if fee.source:
         parts.append(f"[{fee.source}]")
-    return "• " + " ".join(parts)
+    return "\n".join(["• " + " ".join(parts), *(f"   ◦ {group}" for group in fee.groups)])
 
 
 def header(procedure: Procedure) -> str:
@@ -316,8 +316,14 @@ def document_items(procedure: Procedure) -> List[Item]:
     return items
 
 
+EXEMPT_LEAD = "• Miễn phí cho một số nhóm"  # the first answer always says it whole; the groups are in the details
+
+
 def fee_item(fee: Fee) -> Item:
-    """One fee rule in a line: the amount, until when, and who it is for."""
+    """One fee rule in a line: the amount, until when, and who it is for (for an exemption of listed
+    groups: that some groups are exempt, then as many of the groups as fit)."""
+    if fee.exemption:
+        return Item(EXEMPT_LEAD + ": ", "; ".join(plain(group[:1].lower() + group[1:]) for group in fee.groups))
     amount = money(fee.amount).capitalize() if fee.amount is not None else "Tùy trường hợp"
     when = f" đến hết {_date(fee.valid_to)}" if fee.valid_to else ""
     when = f" từ {_date(fee.valid_from)}{when}" if fee.valid_from and not fee.valid_to else when
@@ -338,7 +344,10 @@ def answer(procedure: Procedure, aspect: str, day: dt.date) -> str:
         current = fees_on(procedure, day)
         if not current:
             return "\n".join([*head, fees_text(procedure, day), *tail])
-        return fit(head, [fee_item(fee) for fee in current], tail, more="mức")
+        # who is exempt comes before the rules that started on a date (campaigns such as the digital-citizen
+        # waiver): when the screen is short, the list is cut from the end
+        order = sorted(current, key=lambda fee: 1 if fee.exemption else (2 if fee.valid_from else 0))
+        return fit(head, [fee_item(fee) for fee in order], tail, more="mức")
     if aspect == "time":
         days = procedure.working_days
         lead = "Trong ngày làm việc" if days == 0 else (f"{days:g} ngày làm việc" if days is not None else "")

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -32,7 +32,11 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True)
 class Fee:
-    """One fee rule: an amount (or None when it depends), when and to whom it applies."""
+    """One fee rule: an amount (or None when it depends), when and to whom it applies.
+
+    ``groups`` lists who the rule is for when that is a list of kinds of people (e.g. the groups a
+    circular exempts from the fee): the details show every group, the first answer says that some
+    groups are exempt."""
 
     amount: Optional[int]
     text: str
@@ -40,6 +44,12 @@ class Fee:
     valid_to: Optional[dt.date] = None
     condition: Optional[str] = None
     source: Optional[str] = None
+    groups: Tuple[str, ...] = ()
+
+    @property
+    def exemption(self) -> bool:
+        """True for a rule that frees listed groups of people from the fee."""
+        return self.amount == 0 and bool(self.groups)
 
     def in_force(self, day: dt.date) -> bool:
         """True when the rule applies on ``day``."""
@@ -161,6 +171,7 @@ def _fees(data: Dict[str, Any], path: Path) -> List[Fee]:
             valid_to=_date(item.get("valid_to"), path, name + ".valid_to"),
             condition=_optional(item, "condition", str, path, name + "."),
             source=_optional(item, "source", str, path, name + "."),
+            groups=tuple(_strings(item, "groups", path, name + ".")),
         )
         if fee.valid_from and fee.valid_to and fee.valid_to < fee.valid_from:
             raise CatalogueError(path, name + ".valid_to", "is before valid_from")
@@ -168,10 +179,10 @@ def _fees(data: Dict[str, Any], path: Path) -> List[Fee]:
     return fees
 
 
-def _strings(data: Dict[str, Any], key: str, path: Path) -> List[str]:
+def _strings(data: Dict[str, Any], key: str, path: Path, prefix: str = "") -> List[str]:
     values = data.get(key) or []
     if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-        raise CatalogueError(path, key, "must be a list of non-empty strings")
+        raise CatalogueError(path, prefix + key, "must be a list of non-empty strings")
     return [v.strip() for v in values]
 
 
