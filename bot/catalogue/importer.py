@@ -101,7 +101,7 @@ class Change:
     flags: List[str] = field(default_factory=list)
 
 
-def slug(text: str, limit: int = 70) -> str:
+def slug(text: str, limit: int = 60) -> str:
     """An ascii id from a Vietnamese name: "Đăng ký kết hôn lưu động" -> "dang-ky-ket-hon-luu-dong"."""
     text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
@@ -114,8 +114,13 @@ def slug(text: str, limit: int = 70) -> str:
     return "-".join(out)
 
 
+def nfc(record: Dict[str, Any]) -> Dict[str, Any]:
+    """The record with every text in composed Unicode: some fields arrive decomposed ("Cấp" as C, a, ^, ´)."""
+    return {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in record.items()}
+
+
 def _clean(text: Any) -> str:
-    text = str(text or "").replace("\xa0", " ")
+    text = unicodedata.normalize("NFC", str(text or "")).replace("\xa0", " ")
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
@@ -136,7 +141,7 @@ def read_records(paths: Iterable[Path]) -> List[Tuple[Path, Dict[str, Any]]]:
                 raise RecordError(str(file), f"không đọc được JSON ({error.__class__.__name__})") from None
             if not isinstance(data, dict):
                 raise RecordError(str(file), "không phải một bản ghi thủ tục (cần một đối tượng JSON)")
-            out.append((file, data))
+            out.append((file, nfc(data)))
     return out
 
 
@@ -431,7 +436,7 @@ def handler(record: Dict[str, Any], folder: str = "") -> Tuple[str, bool, Option
     low = agency.lower()
     if "công an" in low and ("xã" in low or "cấp xã" in low):
         return "Công an cấp xã", True, None
-    if ("ủy ban" in low or "uỷ ban" in low or "ubnd" in low) and "xã" in low:
+    if re.search(r"(ủy ban|uỷ ban|ubnd)[^.;,]{0,25}xã", low):
         return "UBND cấp xã", True, None
     if "xã" in (record.get("cap_thuc_hien") or "") and folder == "bo-cong-an":
         return "Công an cấp xã", True, None
@@ -442,6 +447,7 @@ def handler(record: Dict[str, Any], folder: str = "") -> Tuple[str, bool, Option
 
 def draft(record: Dict[str, Any], where: str, day: Optional[dt.date], location: Optional[str] = None) -> Draft:
     """One record as a catalogue draft (see the module's docstring for the traps it handles)."""
+    record = nfc(record)
     code = check_identity(record, where)
     name = official_name(record)
     flags: List[str] = []
@@ -460,7 +466,7 @@ def draft(record: Dict[str, Any], where: str, day: Optional[dt.date], location: 
     rows = parse_channels(record.get("cach_thuc_thuc_hien") or "")
     documents, forms, doc_flags = parse_documents(record.get("thanh_phan_ho_so") or "")
     flags += doc_flags
-    agency = _clean(record.get("co_quan_thuc_hien")) or _clean(record.get("co_quan_co_tham_quyen")) or who
+    agency = next((a for a in (_clean(record.get("co_quan_thuc_hien")), _clean(record.get("co_quan_co_tham_quyen"))) if _informative(a)), who)
     for text, label in ((agency, "cơ quan thực hiện"), (_clean(record.get("co_quan_co_tham_quyen")), "cơ quan có thẩm quyền")):
         old = [w for w in OLD_WORDING if w in text.lower()]
         if old:
