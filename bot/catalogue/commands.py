@@ -96,7 +96,8 @@ def report(directory: Path, today: dt.date) -> str:
         ages = [r[3] for r in rows if r[3] is not None]
         buckets = {"≤ 90 ngày": sum(a <= 90 for a in ages), "91–180 ngày": sum(90 < a <= 180 for a in ages),
                    "> 180 ngày": sum(a > 180 for a in ages), "không rõ ngày": len(rows) - len(ages)}
-        lines.append(f"- {state}: {len(rows)} (nguồn " + ", ".join(f"{k}: {v}" for k, v in buckets.items() if v) + ")")
+        ages_text = ", ".join(f"{k}: {v}" for k, v in buckets.items() if v)
+        lines.append(f"- {state}: {len(rows)}" + (f" (nguồn {ages_text})" if ages_text else ""))
     oldest = sorted((r for rows in groups.values() for r in rows if r[3] is not None), key=lambda r: -r[3])[:5]
     if oldest:
         lines.append("Nguồn cũ nhất: " + "; ".join(f"{r[0]} ({r[2].isoformat()}, {r[3]} ngày)" for r in oldest))
