@@ -334,6 +334,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_report.add_argument("--json", action="store_true", help="print the counts as JSON")
     p_report.add_argument("--xlsx", metavar="FILE", help="write the Biểu 07a table as an Excel file")
     p_report.add_argument("--chart", metavar="FILE", help="also write the chart as a PNG")
+    p_cat = sub.add_parser("catalogue", help="the procedure catalogue: import portal records, the light list, the review")
+    cat_sub = p_cat.add_subparsers(dest="action", required=True)
+    p_cimp = cat_sub.add_parser("import", help="turn national portal records (JSON files or folders) into catalogue entries")
+    p_cimp.add_argument("records", nargs="+")
+    p_cimp.add_argument("--date", help="the day the records were read from the portal (YYYY-MM-DD), when they do not say")
+    p_cimp.add_argument("--dry-run", action="store_true", help="only show what would change")
+    p_clist = cat_sub.add_parser("list", help="write the light list (code, name, field, level, who handles it) of commune-level records")
+    p_clist.add_argument("records", nargs="+")
+    p_clist.add_argument("--out", required=True, help="the list file, e.g. data/procedure_list/bo-tu-phap.yml")
+    p_clist.add_argument("--date", help="the day the records were read (YYYY-MM-DD)")
+    p_clist.add_argument("--title", default="Cổng Dịch vụ công quốc gia (bản ghi thủ tục)", help="the list's source")
+    cat_sub.add_parser("report", help="entries by verification state and age of their source")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logs(settings.env)
@@ -360,6 +372,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
         print("Loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" into {settings.db_path}")
         return 0
+    if args.command == "catalogue":
+        from bot.catalogue.commands import run_command as run_catalogue
+
+        return run_catalogue(settings, args, sys.stdout)
     if args.command == "sync":
         from bot.intake.platform_sync import run_command as run_sync
 

@@ -7,6 +7,7 @@ from typing import Dict
 
 import yaml
 
+from bot.catalogue.procedure_list import load_procedure_list
 from bot.catalogue.procedures import CatalogueError, load_catalogue
 from bot.dossiers.records import DossierError, normalise
 from bot.services import Services
@@ -25,7 +26,8 @@ def load_all(settings: Settings) -> Dict[str, int]:
     """Validate and load the catalogue, the ward facts and the sample dossiers; returns counts."""
     procedures = load_catalogue(settings.catalogue_dir)
     store = Services.open(settings.db_path)
-    counts = {"procedures": store.catalogue.replace(procedures)}
+    listed = load_procedure_list(settings.catalogue_dir.parent / "procedure_list", procedures)
+    counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": len(listed)}
     if settings.ward_file.exists():
         store.catalogue.set_ward(load_ward(settings.ward_file))
     demo = settings.samples_dir / "demo_dossiers.yml"

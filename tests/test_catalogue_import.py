@@ -1,0 +1,198 @@
+"""`motcua catalogue import`: real portal records become catalogue drafts an official can trust or review."""
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.catalogue.commands import report
+from bot.catalogue.importer import draft, import_records, parse_channels, parse_legal_basis, read_records, report_changes
+from bot.catalogue.procedure_list import load_procedure_list, where_handled
+from bot.catalogue.procedures import CatalogueError, fees_on, load_catalogue
+from bot.cli import main
+from bot.settings import Settings
+
+RECORDS = Path(__file__).parent / "fixtures" / "portal_records"
+DAY = dt.date(2026, 7, 17)
+REAL = Settings.from_env(env={}).catalogue_dir
+
+
+def record(name):
+    return json.loads((RECORDS / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def catalogue(tmp_path):
+    """A catalogue folder holding one hand-written entry (the real "đăng ký kết hôn")."""
+    folder = tmp_path / "procedures"
+    folder.mkdir()
+    shutil.copy(REAL / "dang-ky-ket-hon.yml", folder)
+    return folder
+
+
+def test_a_record_becomes_a_valid_unverified_entry_traced_to_its_record(catalogue):
+    changes, problems = import_records([RECORDS / "bo-tu-phap__1.000593.json"], catalogue, DAY)
+    assert [c.status for c in changes] == ["mới"] and not problems
+    entries = load_catalogue(catalogue)
+    entry = next(p for p in entries.values() if p.code == "1.000593")
+    assert entry.name == "Đăng ký kết hôn lưu động" and entry.field == "Hộ tịch"
+    assert entry.working_days == 5 and not entry.verified
+    assert "chưa được cán bộ kiểm tra" in entry.notes
+    assert "1.000593" in entry.sources[0]["title"] and "2026-07-17" in entry.sources[0]["title"]
+    assert entry.sources[0]["url"].startswith("https://dichvucong.gov.vn/")
+    assert entry.raw["imported"]["decision"] == "163/QĐ-BTP"
+    assert entry.documents and all(doc["name"] for doc in entry.documents)
+
+
+def test_zero_with_no_reason_is_not_free(catalogue):
+    """The portal shows "Miễn phí" (0) for mobile marriage registration without saying why: not "free"."""
+    import_records([RECORDS / "bo-tu-phap__1.000593.json"], catalogue, DAY)
+    entry = next(p for p in load_catalogue(catalogue).values() if p.code == "1.000593")
+    assert [fee.amount for fee in entry.fees] == [None]
+    assert "chưa xác định là miễn phí" in entry.fees[0].text
+    assert "HĐND" in entry.notes
+
+
+def test_a_fee_set_by_the_province_keeps_its_exemptions():
+    item = draft(record("bo-tu-phap__2.000528.json"), "bo-tu-phap/2.000528.json", DAY)
+    fees = item.data["fees"]
+    assert fees[0]["amount"] is None and "Hội đồng nhân dân tỉnh" in fees[0]["text"]
+    exempt = [fee for fee in fees if fee["amount"] == 0]
+    assert exempt and "hộ nghèo" in exempt[0]["condition"]
+    assert any("HĐND tỉnh" in flag for flag in item.flags)
+
+
+def test_free_only_when_the_record_says_so_and_a_lost_unit_is_not_a_number():
+    item = draft(record("bo-tu-phap__1.000894.json"), "bo-tu-phap/1.000894.json", DAY)
+    assert item.data["fees"][0]["amount"] == 0 and "Miễn lệ phí" in item.data["fees"][0]["text"]
+    assert item.data["processing_time"]["working_days"] is None
+    assert any("không có đơn vị" in flag for flag in item.flags)
+    assert any("xã, phường, thị trấn" in flag for flag in item.flags)
+    assert item.data["agency"] == "Ủy ban Nhân dân xã, phường, thị trấn."  # old wording kept as written
+
+
+def test_plain_days_are_not_working_days():
+    cell = ("Hình thức nộpThời gianPhí, lệ phíMô tảTrực tuyến20 NgàyMiễn phí(Theo quy định của Hội đồng nhân dân cấp tỉnh.)"
+            "Trực tiếp15 NgàyMiễn phí(Theo quy định của Hội đồng nhân dân cấp tỉnh.)")  # 1.013232, building relocation
+    rows = parse_channels(cell)
+    assert [r["time"].get("days") for r in rows] == [20, 15]
+    assert all("working_days" not in r["time"] for r in rows)
+    assert all(r["fee"]["kind"] == "province" for r in rows)
+
+
+def test_a_record_holding_another_procedures_page_is_refused(catalogue):
+    changes, problems = import_records([RECORDS / "bo-cong-an__3.000283.json"], catalogue, DAY)
+    assert not changes and "3.000579" in problems[0] and "thủ tục khác" in problems[0]
+
+
+def test_tax_tagged_commune_level_is_handled_elsewhere(catalogue):
+    item = draft(record("bo-tai-chinh__1.010701.json"), "bo-tai-chinh/1.010701.json", DAY)
+    assert not item.ward and "thuế" in item.handled_by.lower()
+    changes, problems = import_records([RECORDS / "bo-tai-chinh__1.010701.json"], catalogue, DAY)
+    assert not changes and "không nhập" in problems[0]
+
+
+def test_legal_bases_are_split_from_the_run_together_table():
+    numbers = [b["document"] for b in parse_legal_basis(record("bo-tu-phap__1.000894.json")["can_cu_phap_ly"])]
+    assert {"60/2014/QH13", "52/2014/QH13", "123/2015/NĐ-CP", "04/2020/TT-BTP", "120/2025/NĐ-CP"} <= set(numbers)
+    assert all(not n.endswith(("-C", "-BT", "/Q")) for n in numbers)
+
+
+def test_a_hand_written_entry_is_never_overwritten(catalogue):
+    before = (catalogue / "dang-ky-ket-hon.yml").read_text(encoding="utf-8")
+    changes, _ = import_records([RECORDS / "bo-tu-phap__1.000894.json"], catalogue, DAY)
+    assert changes[0].status == "viết tay" and changes[0].lines
+    assert (catalogue / "dang-ky-ket-hon.yml").read_text(encoding="utf-8") == before
+    assert "không ghi đè" in report_changes(changes, [])
+
+
+def test_a_re_import_keeps_hand_written_facts_and_shows_only_what_changed(catalogue, tmp_path):
+    import_records([RECORDS / "bo-tu-phap__1.000593.json"], catalogue, DAY)
+    path = next(catalogue.glob("dang-ky-ket-hon-luu-dong*.yml"))
+    entry = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry["aliases"] = ["kết hôn lưu động", "ket hon luu dong"]
+    entry["cues"] = ["lưu động"]
+    entry["fees"].append({"amount": 0, "text": "Quảng Ninh: không thu lệ phí đăng ký kết hôn lưu động", "condition": None,
+                          "source": "Nghị quyết HĐND tỉnh Quảng Ninh (ví dụ viết tay)"})
+    entry["submission"]["where"] = "Quầy số 2, Bộ phận Một cửa phường"
+    path.write_text(yaml.safe_dump(entry, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    same, _ = import_records([RECORDS / "bo-tu-phap__1.000593.json"], catalogue, DAY)
+    assert same[0].status == "không đổi"
+
+    changed = json.loads((RECORDS / "bo-tu-phap__1.000593.json").read_text(encoding="utf-8"))
+    changed["cach_thuc_thuc_hien"] = changed["cach_thuc_thuc_hien"].replace("5 Ngày làm việc", "3 Ngày làm việc")
+    newer = tmp_path / "new" / "1.000593.json"
+    newer.parent.mkdir()
+    newer.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    changes, _ = import_records([newer], catalogue, dt.date(2026, 10, 1))
+    assert changes[0].status == "đổi"
+    assert any("processing_time" in line and "5 ngày làm việc" in line and "3 ngày làm việc" in line for line in changes[0].lines)
+    assert len(changes[0].lines) == 1  # a diff, not a dump
+
+    after = load_catalogue(catalogue)[path.stem]
+    assert after.aliases == ["kết hôn lưu động", "ket hon luu dong"] and after.cues == ["lưu động"]
+    assert after.submission["where"] == "Quầy số 2, Bộ phận Một cửa phường"
+    assert any(fee.text.startswith("Quảng Ninh") for fee in fees_on(after, dt.date(2026, 10, 2)))
+    assert after.working_days == 3 and not after.verified and "2026-10-01" in after.sources[0]["title"]
+
+
+def test_bad_files_get_a_message(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    settings_env = {"MOTCUA_CATALOGUE": str(tmp_path / "procedures"), "MOTCUA_DB": str(tmp_path / "x.db")}
+    (tmp_path / "procedures").mkdir()
+    import os
+
+    old = dict(os.environ)
+    os.environ.update(settings_env)
+    try:
+        assert main(["catalogue", "import", str(bad), "--date", "2026-07-17"]) == 1
+        assert main(["catalogue", "import", str(RECORDS / "bo-tu-phap__1.000593.json"), "--date", "17/7/2026"]) == 2
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    captured = capsys.readouterr()
+    assert "không đọc được JSON" in captured.out and "YYYY-MM-DD" in captured.err
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_the_light_list_names_who_handles_each_procedure(tmp_path):
+    folder = tmp_path / "procedure_list"
+    folder.mkdir()
+    (folder / "a.yml").write_text(yaml.safe_dump({
+        "source": {"title": "Cổng DVC quốc gia", "date": "2026-07-17"},
+        "items": [
+            {"code": "1.010701", "name": "Thông báo sử dụng dịch vụ của Đại lý thuế", "field": "Thuế", "level": "Cấp xã",
+             "handled_by": "Cơ quan thuế (Thuế cơ sở)", "ward": False},
+            {"code": "3.000283", "name": "Khóa tài khoản định danh điện tử (thực hiện tại cấp xã)", "field": "Định danh và xác thực điện tử",
+             "level": "Cấp xã", "handled_by": "Công an cấp xã", "ward": True},
+        ]}, allow_unicode=True), encoding="utf-8")
+    items = load_procedure_list(folder, [])
+    assert "không do phường giải quyết" in where_handled(items["1.010701"]) and "Cơ quan thuế" in where_handled(items["1.010701"])
+    assert "Công an phường" in where_handled(items["3.000283"])
+    (folder / "b.yml").write_text(yaml.safe_dump({"source": {"title": "x"}, "items": [{"code": "1.010701", "name": "x", "field": "x",
+                                                  "level": "x", "handled_by": "x", "ward": True}]}), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="listed twice"):
+        load_procedure_list(folder, [])
+
+
+def test_the_real_light_list_loads_with_the_catalogue():
+    catalogue = load_catalogue(REAL)
+    items = load_procedure_list(REAL.parent / "procedure_list", catalogue)
+    assert all(item.entry is None or item.entry in catalogue for item in items.values())
+
+
+def test_report_counts_entries_by_state_and_source_age(catalogue):
+    import_records([RECORDS / "bo-tu-phap__1.000593.json"], catalogue, DAY)
+    text = report(catalogue, dt.date(2026, 12, 1))
+    assert "Danh mục: 2 thủ tục" in text
+    assert "nhập tự động, chưa kiểm tra: 1 (nguồn 91–180 ngày: 1)" in text
+    assert "viết tay, chưa kiểm tra: 1" in text
+
+
+def test_read_records_reads_a_folder():
+    assert len(read_records([RECORDS])) == 5
