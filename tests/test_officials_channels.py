@@ -59,12 +59,17 @@ async def test_telegram_moi_and_taomoi_are_payloads_and_unknown_commands_get_the
             await ask(stand_in, chat_id, "/moi kmrt-vxab-qhnc")
             await ask(stand_in, chat_id, "/moi")
             await ask(stand_in, chat_id, "/taomoi cán bộ Tư pháp - Hộ tịch")
-            unknown = await ask(stand_in, chat_id, "/baocao")
+            await ask(stand_in, chat_id, "/baocao quý 3 excel")
+            await ask(stand_in, chat_id, "/chiso")
+            await ask(stand_in, chat_id, "/nhiemvu 12 80% Đã trình")
+            unknown = await ask(stand_in, chat_id, "/khongcolenhnay")
         finally:
             await stop_telegram(handle)
     assert [text for _, text in recorder.texts] == [
         '/redeem_invite{"invite_code": "kmrt-vxab-qhnc"}', "/redeem_invite",
-        "/create_invite" + json.dumps({"invite_request": "cán bộ Tư pháp - Hộ tịch"}, ensure_ascii=False)]
+        "/create_invite" + json.dumps({"invite_request": "cán bộ Tư pháp - Hộ tịch"}, ensure_ascii=False),
+        '/ask_report{"officials_request": "quý 3 excel"}', "/ask_indicators",
+        '/ask_tasks{"officials_request": "12 80% Đã trình"}']
     assert {conversation for conversation, _ in recorder.texts} == {f"telegram:{chat_id}"}
     assert unknown[0]["text"] == REFUSAL  # the channel's unknown command: the words a refused official command gets
 
