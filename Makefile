@@ -43,12 +43,13 @@ validate: install
 	$(BIN)/rasa data validate --domain domain.yml --config config.yml --data $(RASA_DATA) --fail-on-warnings
 
 # The model trains from the first moment it can (right after install); the checks and the tests that need no
-# model (`needs_model`, tests/conftest.py) run beside it; then the model's tests.
+# model (`needs_model`, tests/conftest.py) run beside it at a lower priority (training is the longest path); then
+# the model's tests.
 test: install browser
 	@mkdir -p var; \
 	$(BIN)/motcua train & train=$$!; \
-	$(MAKE) --no-print-directory lint validate load || { kill $$train; exit 1; }; \
-	$(BIN)/python -m pytest -q -m "not needs_model"; fast=$$?; \
+	nice -n 10 $(MAKE) --no-print-directory lint validate load || { kill $$train; exit 1; }; \
+	nice -n 10 $(BIN)/python -m pytest -q -m "not needs_model"; fast=$$?; \
 	wait $$train || { echo "Training failed (var/train.log)."; exit 1; }; \
 	$(BIN)/python -m pytest -q -m needs_model; slow=$$?; \
 	exit $$(( fast != 0 || slow != 0 ))
