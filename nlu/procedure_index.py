@@ -39,6 +39,10 @@ FUZZY_THRESHOLD = 88.0  # partial-ratio score (0-100) a typo'd phrase needs to c
 MIN_FUZZY_LENGTH = 12  # phrases shorter than this (in characters) must match word for word
 SCATTER_FACTOR = 0.85  # a phrase whose words are scattered is worth this share of a whole one
 FUZZY_FACTOR = 0.8  # a typo'd phrase is worth at most this share
+# "mất" followed by these asks how long something takes; the query gets TIME_MAT instead of "mat" there
+TAKES_TIME = frozenset({"bao lau", "may ngay", "bao nhieu", "nhieu thoi", "may thang", "may tuan", "may hom", "bao ngay",
+                        "thoi gian", "may buoi", "may gio", "bao gio", "lau khong", "lau ko", "lau k", "lau"})
+TIME_MAT = "mat~thoi~gian"
 # Words that say nothing about which procedure is meant: they must match but weigh nothing.
 FILLER = frozenset(
     "lam thu tuc xin cho cua muon can viec de va o tai ve la mot nhung cac thi khi da bi duoc co khong "
@@ -84,13 +88,17 @@ class _Tokens:
     raw: Tuple[Optional[str], ...]
 
     @classmethod
-    def of(cls, text: str) -> "_Tokens":
+    def of(cls, text: str, query: bool = False) -> "_Tokens":
         norm: List[str] = []
         raw: List[Optional[str]] = []
         for word in words(clean(text)):
             parts = word.norm.split()
             norm.extend(parts)
             raw.extend([word.text.lower()] if len(parts) == 1 else [None] * len(parts))
+        if query:  # "mất bao lâu" asks how long it takes: that "mất" is not "lost" ("mất hộ chiếu")
+            for i, token in enumerate(norm):
+                if token == "mat" and " ".join(norm[i + 1 : i + 3]) in TAKES_TIME:
+                    norm[i], raw[i] = TIME_MAT, None
         return cls(tuple(norm), tuple(raw))
 
     @functools.cached_property
@@ -273,7 +281,7 @@ class ProcedureIndex:
 
     def resolve(self, text: str) -> Optional[Resolution]:
         """The procedure ``text`` is about, or None when it names none."""
-        query = _Tokens.of(text)
+        query = _Tokens.of(text, query=True)
         if not query.norm:
             return None
         best = self._best(query, fuzzy=False) or self._best(query, fuzzy=True)  # typos only as a last resort

@@ -67,3 +67,18 @@ def test_specific_words_are_not_ambiguous(index):
 )
 def test_no_procedure_in_unrelated_text(index, text):
     assert index.resolve(text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("làm hộ chiếu mất bao lâu", None),  # "mất bao lâu" is how long it takes, not a lost passport
+    ("lam ho chieu mat may ngay", None),
+    ("bị mất hộ chiếu thì báo ở đâu", "trinh-bao-mat-ho-chieu-pho-thong-thuc-hien-tai-cap-xa"),
+    ("mất giấy khai sinh làm lại mất bao lâu", "dang-ky-lai-khai-sinh"),
+])
+def test_mat_asking_how_long_is_not_mat_meaning_lost(text, expected):
+    from bot.catalogue.procedures import index_records, load_catalogue
+    from bot.settings import Settings
+
+    index = ProcedureIndex.from_records(index_records(load_catalogue(Settings.from_env(env={}).catalogue_dir)))
+    found = index.resolve(text)
+    assert (found.id if found else None) == expected, found
