@@ -340,6 +340,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_cimp.add_argument("records", nargs="+")
     p_cimp.add_argument("--date", help="the day the records were read from the portal (YYYY-MM-DD), when they do not say")
     p_cimp.add_argument("--dry-run", action="store_true", help="only show what would change")
+    p_cimp.add_argument("--only", metavar="FIELDS", help="read just these fields again into existing entries, e.g. legal_basis")
     p_clist = cat_sub.add_parser("list", help="write the light list (code, name, field, level, who handles it) of commune-level records")
     p_clist.add_argument("records", nargs="+")
     p_clist.add_argument("--out", required=True, help="the list file, e.g. data/procedure_list/bo-tu-phap.yml")

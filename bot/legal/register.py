@@ -21,8 +21,10 @@ from bot.catalogue.procedures import CatalogueError
 from nlu.normalize import normalize
 
 IN_FORCE, AMENDED, REPLACED, NOT_YET, EXPIRED, UNKNOWN = "in_force", "amended", "replaced", "not_yet", "expired", "unknown"
-KINDS = {"Luật", "Bộ luật", "Nghị định", "Nghị quyết", "Thông tư", "Quyết định", "Pháp lệnh"}
-NUMBER = re.compile(r"^\d+(?:\.\d+)?/\d{4}/[A-ZĐ0-9-]+$")
+KINDS = {"Luật", "Bộ luật", "Nghị định", "Nghị quyết", "Nghị quyết liên tịch", "Thông tư", "Thông tư liên tịch", "Quyết định",
+         "Pháp lệnh", "Chỉ thị"}
+# As printed: 60/2014/QH13, 66.7/2025/NQ-CP, 08.a/2010/TT-BTP, 24/2021/QĐ-TTg, 2338/QĐ-BTP (no year), 01/2014/NQLT-CP-UBTƯMTTQVN
+NUMBER = re.compile(r"^\d+(?:\.\d+|\.?[a-z])?/(?:\d{4}/)?[A-ZĐƯ][A-ZĐƯ0-9-]*(?:TTg)?$")
 
 
 class RegisterError(CatalogueError):
@@ -115,7 +117,7 @@ def parse_document(item: Any, path: Path, index: int) -> Document:
         raise RegisterError(path, prefix[:-1], "must be a mapping")
     number = _text(item, "number", path, prefix)
     if not NUMBER.match(number):
-        raise RegisterError(path, prefix + "number", f"must look like 60/2014/QH13 or 118/2025/NĐ-CP, got {number!r}")
+        raise RegisterError(path, prefix + "number", f"must look like 60/2014/QH13, 118/2025/NĐ-CP or 24/2021/QĐ-TTg, got {number!r}")
     kind = _text(item, "kind", path, prefix)
     if kind not in KINDS:
         raise RegisterError(path, prefix + "kind", f"must be one of {sorted(KINDS)}, got {kind!r}")
