@@ -340,12 +340,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_cimp.add_argument("records", nargs="+")
     p_cimp.add_argument("--date", help="the day the records were read from the portal (YYYY-MM-DD), when they do not say")
     p_cimp.add_argument("--dry-run", action="store_true", help="only show what would change")
+    p_cimp.add_argument("--only", metavar="FIELDS", help="read just these fields again into existing entries, e.g. legal_basis")
     p_clist = cat_sub.add_parser("list", help="write the light list (code, name, field, level, who handles it) of commune-level records")
     p_clist.add_argument("records", nargs="+")
     p_clist.add_argument("--out", required=True, help="the list file, e.g. data/procedure_list/bo-tu-phap.yml")
     p_clist.add_argument("--date", help="the day the records were read (YYYY-MM-DD)")
     p_clist.add_argument("--title", default="Cổng Dịch vụ công quốc gia (bản ghi thủ tục)", help="the list's source")
     cat_sub.add_parser("report", help="entries by verification state and age of their source")
+    p_legal = sub.add_parser("legal", help="the legal register: review the catalogue's legal bases on a date")
+    legal_sub = p_legal.add_subparsers(dest="action", required=True)
+    p_review = legal_sub.add_parser("review", help="each procedure's cited documents: amended, replaced, changing within 120 days, unknown")
+    p_review.add_argument("--date", help="the day to review (YYYY-MM-DD, default today)")
+    p_review.add_argument("--json", action="store_true", help='print {"date", "procedures": [{"id", "code", "name", "findings"}]}')
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logs(settings.env)
@@ -394,6 +400,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _indicators(settings, args)
     if args.command == "tasks":
         return _tasks(settings, args)
+    if args.command == "legal":
+        from bot.legal.review import run_command as run_legal_review
+
+        return run_legal_review(settings, args.date, args.json)
     if args.command == "report":
         from bot.officials.report_command import run_command as run_report
 

@@ -10,6 +10,8 @@ import yaml
 from bot.catalogue.procedure_list import load_procedure_list
 from bot.catalogue.procedures import CatalogueError, load_catalogue
 from bot.dossiers.records import DossierError, normalise
+from bot.legal.articles import load_articles
+from bot.legal.register import check_catalogue, load_register
 from bot.services import Services
 from bot.settings import Settings
 
@@ -23,11 +25,16 @@ def load_ward(path: Path) -> Dict:
 
 
 def load_all(settings: Settings) -> Dict[str, int]:
-    """Validate and load the catalogue, the ward facts and the sample dossiers; returns counts."""
+    """Validate and load the catalogue, the legal register (every catalogue legal_basis must be one of its entries),
+    the ward facts and the sample dossiers; returns counts."""
     procedures = load_catalogue(settings.catalogue_dir)
+    register = load_register(settings.legal_dir / "register.yml")
+    check_catalogue(register, procedures, settings.catalogue_dir)
+    articles = load_articles(settings.legal_dir / "articles", register)
     store = Services.open(settings.db_path)
     listed = load_procedure_list(settings.catalogue_dir.parent / "procedure_list", procedures)
-    counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": len(listed)}
+    counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": len(listed),
+              "legal documents": len(register.documents), "articles": len(articles)}
     if settings.ward_file.exists():
         store.catalogue.set_ward(load_ward(settings.ward_file))
     demo = settings.samples_dir / "demo_dossiers.yml"

@@ -15,6 +15,7 @@ from bot.catalogue.repository import Catalogue
 from bot.db import open_database
 from bot.delivery.files import OutgoingFiles
 from bot.dossiers.records import Dossiers
+from bot.legal.library import Law
 from bot.officials.tasks import Tasks
 from bot.people.audit import Audit
 from bot.people.invites import Invites
@@ -25,7 +26,7 @@ from bot.people.users import Users
 
 @dataclass(frozen=True)
 class Services:
-    """The catalogue, dossiers, people, review tables and the officials' tasks of one deployment."""
+    """The catalogue, dossiers, people, review tables, the officials' tasks and the law of one deployment."""
 
     path: Path
     db: sqlite_utils.Database
@@ -38,14 +39,16 @@ class Services:
     audit: Audit
     tasks: Tasks
     files: OutgoingFiles = field(default_factory=OutgoingFiles)  # charts and sheets an action attaches to its reply
+    legal: Law = field(default_factory=Law)  # the legal register, the quotable articles and their index (bot/legal)
 
     @classmethod
-    def open(cls, path: Union[str, Path]) -> "Services":
-        """Open (and migrate) the database at ``path`` and build the services over it."""
+    def open(cls, path: Union[str, Path], legal_dir: Union[str, Path, None] = None) -> "Services":
+        """Open (and migrate) the database at ``path`` and build the services over it (the law from ``legal_dir``,
+        default data/legal)."""
         db = open_database(path)
         catalogue = Catalogue(db)
         return cls(Path(path), db, catalogue, Dossiers(db, catalogue), Users(db), Subscriptions(db), Reviews(db),
-                   Invites(db), Audit(db), Tasks(db))
+                   Invites(db), Audit(db), Tasks(db), legal=Law(Path(legal_dir) if legal_dir else None))
 
 
 @lru_cache(maxsize=8)

@@ -32,6 +32,7 @@ class Settings:
     catalogue_dir: Path
     ward_file: Path
     samples_dir: Path
+    legal_dir: Path = ROOT / "data" / "legal"  # the legal register and the quotable articles (bot/legal)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     env: Dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -56,6 +57,7 @@ class Settings:
             catalogue_dir=path("MOTCUA_CATALOGUE", "data/procedures"),
             ward_file=path("MOTCUA_WARD", "data/ward.yml"),
             samples_dir=path("MOTCUA_SAMPLES", "data/samples"),
+            legal_dir=path("MOTCUA_LEGAL", "data/legal"),
             web_host=env.get("MOTCUA_WEB_HOST", "127.0.0.1"),
             web_port=int(env.get("MOTCUA_WEB_PORT", "8080")),
             env=dict(env),

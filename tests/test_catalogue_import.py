@@ -13,6 +13,7 @@ from bot.catalogue.importer import draft, import_records, parse_channels, parse_
 from bot.catalogue.procedure_list import load_procedure_list, where_handled
 from bot.catalogue.procedures import CatalogueError, fees_on, load_catalogue
 from bot.cli import main
+from bot.legal.register import load_register
 from bot.settings import Settings
 
 RECORDS = Path(__file__).parent / "fixtures" / "portal_records"
@@ -99,6 +100,95 @@ def test_legal_bases_are_split_from_the_run_together_table():
     numbers = [b["document"] for b in parse_legal_basis(record("bo-tu-phap__1.000894.json")["can_cu_phap_ly"])]
     assert {"60/2014/QH13", "52/2014/QH13", "123/2015/NĐ-CP", "04/2020/TT-BTP", "120/2025/NĐ-CP"} <= set(numbers)
     assert all(not n.endswith(("-C", "-BT", "/Q")) for n in numbers)
+
+
+def _bases(name):
+    return parse_legal_basis(record(name)["can_cu_phap_ly"])
+
+
+def test_a_number_glued_to_the_number_in_its_title_keeps_its_serial():
+    """2.000942: "…bởi Nghị định số 07/2025/NĐ-CP" + "280/2025/NĐ-CP", "Thông tư 01/2020/TT-BTP" + "01/2020/TT-BTP"; the
+    old parser read "2025/NĐ-CP", "2020/TT-BTP", "2016/TT-BTC" and cut "Nghị quyết" to "ị quyết"."""
+    bases = _bases("bo-tu-phap__2.000942.json")
+    assert [b["document"] for b in bases] == ["18/2026/NĐ-CP", "23/2015/NĐ-CP", "66.7/2025/NQ-CP", "280/2025/NĐ-CP",
+                                              "01/2020/TT-BTP", "226/2016/TT-BTC"]
+    by = {b["document"]: b for b in bases}
+    assert by["66.7/2025/NQ-CP"]["title"].startswith("Nghị quyết số 66.7/2025/NQ-CP của Chính phủ")
+    assert by["280/2025/NĐ-CP"]["title"].startswith("Nghị định số 280/2025/NĐ-CP sửa đổi")
+    assert by["280/2025/NĐ-CP"]["title"].endswith("Nghị định số 07/2025/NĐ-CP")  # the mention stays in its title
+    # a cell followed by a space still ends its row: the next title is not glued onto 18/2026
+    assert by["23/2015/NĐ-CP"]["title"].startswith("Về cấp bản sao từ sổ gốc") and "18/2026" not in by["23/2015/NĐ-CP"]["title"]
+    assert [by[n]["kind"] for n in ("18/2026/NĐ-CP", "66.7/2025/NQ-CP", "226/2016/TT-BTC")] == ["Nghị định", "Nghị quyết", "Thông tư"]
+
+
+def test_a_serial_glued_to_the_year_ending_a_title_starts_after_the_year():
+    """1.010039: "Luật Cư trú 2020" + "68/2020/QH14"; "Thông tư 55/2021/TT-BCA" + "55/2021/TT-BCA"."""
+    by = {b["document"]: b for b in _bases("bo-cong-an__1.010039.json")}
+    assert by["68/2020/QH14"]["title"] == "Luật Cư trú 2020" and by["68/2020/QH14"]["kind"] == "Luật"
+    assert {"55/2021/TT-BCA", "56/2021/TT-BCA", "57/2021/TT-BCA", "66/2023/TT-BCA", "54/2025/TT-BCA"} <= set(by)
+    assert not any(n.startswith(("2020/", "2021/")) for n in by)
+
+
+def test_a_number_the_record_misprints_is_read_as_the_document_prints_it_and_said():
+    """1.012753 prints "118/2025/NĐ-C" (the issuer cut) before the next title; 1.014067 prints "190/2025/NQ-QH15"."""
+    bases = _bases("bo-nong-nghiep-mt__1.012753.json")
+    by = {b["document"]: b for b in bases}
+    assert "118/2025/NĐ-CP" in by and "hồ sơ trên Cổng ghi “118/2025/NĐ-C”" == by["118/2025/NĐ-CP"]["note"]
+    assert by["118/2025/NĐ-CP"]["title"].startswith("Thực hiện thủ tục hành chính theo cơ chế một cửa")
+    assert [b["document"] for b in bases].count("101/2024/NĐ-CP") == 1 and "31/2024/QH15" in by
+    item = draft(record("bo-nong-nghiep-mt__1.012753.json"), "bo-nong-nghiep-mt/1.012753.json", DAY)
+    assert any("118/2025/NĐ-C”, đọc là 118/2025/NĐ-CP" in flag for flag in item.flags)
+    by = {b["document"]: b for b in _bases("bo-cong-an__1.014067.json")}
+    assert "190/2025/QH15" in by and by["190/2025/QH15"]["kind"] == "Nghị quyết"
+    # "Thông tư số 53/2025/TT-BCAngày 01/7/2025…": a mention missing its space, not a cell
+    assert by["53/2025/TT-BCA"]["title"].startswith("Thông tư số 53/2025/TT-BCAngày 01/7/2025 của Bộ Công an sửa đổi")
+    assert set(by) == {"53/2025/TT-BCA", "26/2023/QH15", "16/2024/TT-BCA", "17/2024/TT-BCA", "190/2025/QH15",
+                       "18/2024/TT-BCA", "70/2024/NĐ-CP"}
+
+
+def test_a_title_whose_first_letter_the_record_lost_gets_its_kind_back():
+    """1.013076 prints "79/2024/TT-BCAhông tư số 06/2025/TT-BTC…"."""
+    by = {b["document"]: b for b in _bases("bo-cong-an__1.013076.json")}
+    assert by["06/2025/TT-BTC"]["title"].startswith("Thông tư số 06/2025/TT-BTC của Bộ Tài chính")
+    assert by["36/2024/QH15"] == {"document": "36/2024/QH15", "kind": "Luật", "title": "Luật Trật tự, an toàn giao thông đường bộ",
+                                  "articles": None}
+
+
+def test_every_basis_of_the_imported_records_is_a_register_entry():
+    """A re-import of these records never breaks `motcua load` (every cited number is in the legal register)."""
+    register = load_register(REAL.parent / "legal" / "register.yml")
+    for name in ("bo-tu-phap__1.000593.json", "bo-tu-phap__1.000894.json", "bo-tu-phap__2.000528.json", "bo-tu-phap__2.000942.json",
+                 "bo-cong-an__1.010039.json", "bo-cong-an__1.013076.json", "bo-cong-an__1.014067.json",
+                 "bo-nong-nghiep-mt__1.012753.json"):
+        missing = [b["document"] for b in _bases(name) if b["document"] not in register]
+        assert not missing, (name, missing)
+
+
+def test_reading_only_the_legal_bases_again_leaves_every_other_line_alone(catalogue, tmp_path):
+    import_records([RECORDS / "bo-tu-phap__2.000942.json"], catalogue, DAY)
+    path = next(catalogue.glob("cap-ban-sao-co-chung-thuc-tu-ban-chinh*.yml"))
+    entry = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry["documents"][0]["copies"] = "01 bản chính (cán bộ sửa tay)"  # an official's correction of a record-owned field
+    entry["aliases"] = ["bản sao hợp đồng"]
+    entry["legal_basis"] = [{"document": "2025/NĐ-CP", "title": "ị định số 280/2025/NĐ-CP…", "articles": None}]  # the old parse
+    text = "# viết tay\n" + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False, width=100).replace("summary: null", "summary:")
+    path.write_text(text, encoding="utf-8")
+
+    changes, problems = import_records([RECORDS / "bo-tu-phap__2.000942.json", RECORDS / "bo-tu-phap__1.000593.json"], catalogue,
+                                       dt.date(2026, 8, 1), only=["legal_basis"])
+    assert [c.status for c in changes] == ["đổi"] and "chưa có trong danh mục" in problems[0]
+    assert any("bỏ “2025/NĐ-CP”" in line for line in changes[0].lines)
+    assert not list(catalogue.glob("dang-ky-ket-hon-luu-dong*.yml"))  # no new entry when only re-reading
+    after = path.read_text(encoding="utf-8")
+    head, tail = text.split("legal_basis:")[0], text.split("legal_basis:")[1].split("\nsources:")[1]
+    assert after.startswith(head) and after.endswith(tail)  # byte for byte outside the legal bases
+    entry = load_catalogue(catalogue)[path.stem]
+    assert entry.documents[0]["copies"] == "01 bản chính (cán bộ sửa tay)" and entry.aliases == ["bản sao hợp đồng"]
+    assert "280/2025/NĐ-CP" in [b["document"] for b in entry.legal_basis]
+    assert "2026-07-17" in entry.sources[0]["title"]  # the record's date of the first import, not re-read
+
+    _, problems = import_records([RECORDS / "bo-tu-phap__2.000942.json"], catalogue, DAY, only=["aliases"])
+    assert "không có trường aliases" in problems[0]
 
 
 def test_a_hand_written_entry_is_never_overwritten(catalogue):
@@ -195,4 +285,4 @@ def test_report_counts_entries_by_state_and_source_age(catalogue):
 
 
 def test_read_records_reads_a_folder():
-    assert len(read_records([RECORDS])) == 5
+    assert len(read_records([RECORDS])) == 10

@@ -32,9 +32,14 @@ def _date(text: Optional[str]) -> Optional[dt.date]:
         raise CatalogueError(Path("--date"), "date", f"phải có dạng YYYY-MM-DD, nhận {text!r}") from None
 
 
-def run_import(settings: Settings, records: List[str], day: Optional[str], dry_run: bool, out: TextIO) -> int:
-    """Import records into the catalogue and print the review (what is new, what changed, what was refused)."""
-    changes, problems = import_records([Path(r) for r in records], settings.catalogue_dir, _date(day), write=not dry_run)
+def run_import(settings: Settings, records: List[str], day: Optional[str], dry_run: bool, out: TextIO,
+               only: Optional[str] = None) -> int:
+    """Import records into the catalogue and print the review (what is new, what changed, what was refused).
+
+    ``only``: comma-separated record-owned fields (e.g. "legal_basis") to read again into existing entries."""
+    fields = [f.strip() for f in only.split(",") if f.strip()] if only else None
+    changes, problems = import_records([Path(r) for r in records], settings.catalogue_dir, _date(day), write=not dry_run,
+                                       only=fields)
     out.write(report_changes(changes, problems) + "\n")
     if dry_run:
         out.write("(chạy thử: chưa ghi tệp nào)\n")
@@ -115,7 +120,7 @@ def run_command(settings: Settings, args: Any, out: TextIO) -> int:
 
     try:
         if args.action == "import":
-            return run_import(settings, args.records, args.date, args.dry_run, out)
+            return run_import(settings, args.records, args.date, args.dry_run, out, getattr(args, "only", None))
         if args.action == "list":
             return run_list(settings, args.records, args.date, args.out, args.title, out)
         return run_report(settings, out)

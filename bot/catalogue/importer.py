@@ -14,13 +14,18 @@ as written. The traps it knows:
   into working days;
 * old wording of the time before the two-level government ("xã, phường, thị trấn", "cấp huyện"):
   kept as written and flagged;
-* tax and customs procedures tagged commune level: flagged, handled by the tax or customs office.
+* tax and customs procedures tagged commune level: flagged, handled by the tax or customs office;
+* the legal-basis table's two columns (title, number) run together: each number is read whole (serial, year, type
+  and issuer up to the next title's first letter), told apart as a cell or a mention inside a title, and kept as the
+  document prints it (:func:`parse_legal_basis`); a number the record misprints is read back and flagged.
 
 :func:`merge` lays a new draft over an existing entry: the fields the record owns are replaced, the
 hand-written ones (aliases, life events, cues, summary, family, the ward's counter, Quảng Ninh's own
 fees, notes and sources other than the record) are kept, and the changes are listed so an official
 reviews a diff, not a dump. An entry written by hand (without an ``imported`` block) is never
-overwritten: its differences from the record are only reported.
+overwritten: its differences from the record are only reported. ``only`` re-reads some record-owned fields into
+existing entries and nothing else (``motcua catalogue import --only legal_basis``), and a re-import rewrites only the
+fields that changed, leaving the rest of the file as an official left it.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -59,12 +64,12 @@ _TIME = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(Ngày làm việc|Ngày|Giờ làm vi
 _AMOUNT = re.compile(r"^(\d[\d.,]*)\s*(VNĐ|Việt Nam Đồng|Đồng|USD)", re.IGNORECASE)
 _COUNT = re.compile(r"(\d+) bản chính(?:,\s*(\d+) bản sao)?|(\d+) bản sao")
 _FORM_FILE = re.compile(r"(\d+\.[A-Za-z0-9_\-]+\.(?:docx?|pdf|xlsx?|rar|zip))\s*$", re.IGNORECASE)
-_DOC_RUN = re.compile(r"(?<!\d)(\d{1,4}(?:\.\d{1,3})?/(?:\d{4}/)?[A-Za-zĐđ0-9-]+)")
 # Issuers' abbreviations that end a document number ("…/NĐ-CP", "…/TT-BTP"): they tell where a number glued to
 # the next title ends ("123/2015/NĐ-CPNghị định…").
 ISSUERS = frozenset(
     "CP TTg BTP BTC BCA BXD BNNMT BYT BNV BLĐTBXH NHNN BTNMT VPQH BGDĐT BKHĐT BCT BTTTT BVHTTDL TANDTC VKSNDTC HĐND UBND "
-    "BQP BNG NĐ TT QĐ NQ VBHN BNNPTNT BKHCN BGTVT HĐTP CT UBDT KTNN BHXH VPCP TTLT NQLT UBTVQH L ND BCY".split()
+    "BQP BNG NĐ TT QĐ NQ VBHN BNNPTNT BKHCN BGTVT HĐTP CT UBDT KTNN BHXH VPCP TTLT NQLT UBTVQH L ND BCY PL QD CSXH "
+    "UBTƯMTTQVN".split()
 )
 _TAIL = re.compile(r"(Từ khóa|Chọn cơ quan thực hiện|Mô tảKhông có thông tin).*$", re.DOTALL)
 SET_BY_PROVINCE = re.compile(r"Hội đồng nhân dân|HĐND", re.IGNORECASE)
@@ -374,47 +379,182 @@ def parse_documents(text: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any
     return documents, forms, flags
 
 
-def _document_number(run: str) -> Optional[str]:
-    """The document number at the start of ``run``, cut where the issuer's abbreviation ends."""
-    head, _, tail = run.rpartition("/")
-    kept: List[str] = []
-    for part in tail.split("-"):
-        national = re.match(r"(UBTVQH\d{2}|QH\d{2})", part)
+_SERIAL = re.compile(r"(\d+)(?:\.(\d{1,3}))?(\.?[a-z])?/((?:19|20)\d{2}/)?(?=[A-ZĐƯ])")
+_NATIONAL = re.compile(r"(?:UBTVQH|QH)\d{2}")
+_CAPITALS = re.compile(r"[A-ZĐƯ&]+")
+_YEAR_END = re.compile(r"(?:19|20)\d{2}$")
+_OPENING = "([{“‘\"'"
+_KIND_BEFORE = re.compile(r"(?:Bộ luật|Luật|Pháp lệnh|Nghị quyết(?: liên tịch)?|Nghị định|Thông tư(?: liên tịch)?|Quyết định|Chỉ thị)"
+                          r"(?:\s+số)?\s*$")
+# What a number's type code says the document is; a Quốc hội number (…/QH15) says it in its title (Luật, Bộ luật, Nghị quyết).
+KIND_OF_TYPE = {"NĐ": "Nghị định", "ND": "Nghị định", "TT": "Thông tư", "TTLT": "Thông tư liên tịch", "QĐ": "Quyết định",
+                "QD": "Quyết định", "NQ": "Nghị quyết", "NQLT": "Nghị quyết liên tịch", "PL": "Pháp lệnh", "CT": "Chỉ thị",
+                "VBHN": "Văn bản hợp nhất"}
+KINDS_BY_TITLE = ("Bộ luật", "Luật", "Pháp lệnh", "Nghị quyết liên tịch", "Nghị quyết", "Nghị định", "Thông tư liên tịch",
+                  "Thông tư", "Quyết định", "Chỉ thị", "Văn bản hợp nhất")
+
+
+@dataclass
+class _Number:
+    """A document number found in the legal-basis text: where it starts and ends, and whether it is a "Mã văn bản" cell."""
+
+    start: int
+    end: int
+    number: str
+    cell: bool = False
+
+
+def _issuer_end(text: str, position: int) -> int:
+    """Where the type and issuer part of a number starting at ``position`` ends ("NĐ-CP" in "NĐ-CPNghị định…").
+
+    The next cell's title follows without a space: the part is read segment by segment, each the longest known
+    abbreviation at that place; a first segment that is not known is taken up to the title's capital letter, and a
+    last one the record cut short ("NĐ-C" before "Quy định…") is kept as printed."""
+    end, first = position, True
+    while True:
+        national = _NATIONAL.match(text, end)
         if national:
-            kept.append(national.group(1))
-            break
-        if part in ISSUERS:
-            kept.append(part)
+            return national.end()
+        word = _segment(text, end)
+        known = _known(word) if word else None
+        if known is None:
+            following = text[end + len(word) : end + len(word) + 1]
+            cut = word[:-1] if following.islower() and len(word) > 1 else word
+            if first:
+                return end + len(cut)
+            if cut and any(issuer.startswith(cut) and issuer != cut for issuer in ISSUERS):
+                return end + len(cut)
+            return end - 1  # the "-" belongs to the title ("…/NĐ-CP-Quy định về…")
+        end += len(known)
+        first = False
+        if not text.startswith("-", end):
+            return end
+        end += 1
+
+
+def _segment(text: str, position: int) -> str:
+    run = _CAPITALS.match(text, position)
+    if not run:
+        return ""
+    return "TTg" if run.group(0) == "TT" and text.startswith("TTg", position) else run.group(0)
+
+
+def _known(word: str) -> Optional[str]:
+    return next((word[:k] for k in range(len(word), 0, -1) if word[:k] in ISSUERS), None)
+
+
+def _numbers(text: str) -> List[_Number]:
+    """Every document number of the text, in order, each marked whether it is a cell of the "Mã văn bản" column.
+
+    A cell is glued to the end of its document's title (the table's cells run together), or it ends the text, or the
+    next title follows it without a space; a number after a space and followed by a space, a comma or another number
+    is a mention inside a title ("Nghị định số 123/2015/NĐ-CP ngày…"). A serial glued to a year that ends the title
+    ("Luật Cư trú 2020" + "68/2020/QH14") starts after the year, or where the text mentions the same number."""
+    out: List[_Number] = []
+    position = 0
+    while True:
+        match = _SERIAL.search(text, position)
+        if not match:
+            return out
+        end = _issuer_end(text, match.end())
+        position = max(end, match.end())  # the next serial starts after this number ("…/QH13" + "60/2014/QH13")
+        if end == match.end():
             continue
-        prefix = next((part[:k] for k in range(len(part) - 1, 0, -1) if part[:k] in ISSUERS), None)
-        if prefix:
-            kept.append(prefix)
-        break
-    return f"{head}/{'-'.join(kept)}" if kept else None
+        serial, start = match.group(1), match.start()
+        if match.group(2) and len(serial) > 3:  # "…năm 2025." + "09/2026/TT-BNNMT"
+            serial, start = match.group(2), match.start(2)
+        elif match.group(2):
+            serial = f"{serial}.{match.group(2)}"
+        rest = (match.group(3) or "") + "/" + (match.group(4) or "") + text[match.end() : end]
+        if not match.group(2) and len(serial) > 4:
+            elsewhere = text[: match.start()] + " " + text[end:]
+            mentioned = [k for k in range(1, len(serial)) if re.search(rf"(?<![\d.]){re.escape(serial[k:] + rest)}", elsewhere)]
+            by_year = [k for k in range(4, len(serial)) if _YEAR_END.search(serial[:k]) and len(serial) - k <= 4]
+            k = (mentioned or by_year or [len(serial) - 4])[0]
+            serial, start = serial[k:], start + k
+        before = text[start - 1] if start else ""
+        after = text[end : end + 1]
+        glued = bool(before) and not before.isspace() and before not in _OPENING
+        last = not text[end:].strip(" .;,")
+        cell = glued or last or after.isupper()
+        named = None if glued else _KIND_BEFORE.search(text, 0, start)
+        following = text[end:].lstrip()[:1]
+        if named and (not following or following.isupper() if named.start() == 0 else
+                      not text[named.start() - 1].isspace() and not following.isdigit()):
+            cell, start = True, named.start()  # the cell names the kind too: "…Việt Nam" + "Luật 47/2014/QH13"
+        out.append(_Number(start, end, serial + rest, cell))
 
 
-def parse_legal_basis(text: str) -> List[Dict[str, Any]]:
-    """(document number, title) pairs from the "Căn cứ pháp lý" table, in order, without repeats.
+def _repaired(number: str) -> str:
+    """A number the record misprints, as the document prints it: a decree's issuer cut ("118/2025/NĐ-C", "…/NĐ") is
+    the Government (CP); a National Assembly resolution has no "NQ-" ("190/2025/NQ-QH15" is 190/2025/QH15)."""
+    head, _, code = number.rpartition("/")
+    if code in ("NĐ", "NĐ-C", "ND", "ND-C"):
+        return f"{head}/NĐ-CP"
+    if re.fullmatch(r"NQ-QH\d{2}", code):
+        return f"{head}/{code[3:]}"
+    return number
 
-    The table's cells run together: "…Luật Hộ tịch60/2014/QH13Nghị định…". A number glued to the next title
-    (or ending the text) is the "Mã văn bản" cell; a number followed by a space is inside a title."""
-    text = _clean(text).replace("Tên văn bản pháp lýMã văn bản", "")
-    text = re.sub(r"(QH\d{2})(?=\d)", r"\1 ", text)
-    text = re.sub(r"((?:19|20)\d{2})(?=\d{1,4}/\d{4}/)", r"\1 ", text)  # "Luật Cư trú 202068/2020/QH14"
+
+def document_kind(number: str, title: str) -> str:
+    """The kind of a document: its number's type code ("NĐ" a Nghị định, "TT" a Thông tư…), else its title's first words
+    (a Quốc hội number is a Luật, a Bộ luật or a Nghị quyết), else "Văn bản"."""
+    code = number.rpartition("/")[2]
+    kind = KIND_OF_TYPE.get(code.split("-")[0])
+    if kind:
+        return kind
+    by_title = next((k for k in KINDS_BY_TITLE if title.strip().lower().startswith(k.lower())), None)
+    if by_title:
+        return by_title
+    if _NATIONAL.fullmatch(code):
+        return "Pháp lệnh" if code.startswith("UBTVQH") else "Luật"
+    return "Văn bản"
+
+
+def _title(text: str) -> str:
+    """A title cell: spaces made single, stray punctuation off its ends, a kind word the record cut back whole
+    ("hông tư số 06/2025/TT-BTC…" is "Thông tư số 06/2025/TT-BTC…")."""
+    title = re.sub(r"\s+", " ", text).strip(" -–:;,.")
+    for kind in KINDS_BY_TITLE:
+        if title.startswith(kind[1:] + " ") and " " in kind:
+            return kind[0] + title
+    return title
+
+
+def parse_legal_basis(text: str, flags: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+    """The documents of the "Căn cứ pháp lý" table, in order, without repeats: number (as the document prints it),
+    kind and title.
+
+    The table's two columns (title, number) run together: "…Luật Hộ tịch60/2014/QH13Nghị định số 123/2015/NĐ-CP ngày
+    15/11/2015…Luật Hộ tịch123/2015/NĐ-CP…". Each number is found whole (a dotted serial such as 66.7/2025/NQ-CP, the
+    issuer part up to the next title's first letter), then told apart as a cell or a mention (:func:`_numbers`); a
+    document's title is the text between the cell before and its own. A decree number whose issuer the record cut
+    ("118/2025/NĐ-C") is read as the Government's and said in ``flags``."""
+    text = unicodedata.normalize("NFC", str(text or "")).replace("\xa0", " ").replace("Tên văn bản pháp lýMã văn bản", "")
+    cells = [n for n in _numbers(text) if n.cell]
+    kept: List[_Number] = []
+    for index, cell in enumerate(cells):
+        previous = kept[-1].end if kept else 0
+        if kept and not _title(text[previous : cell.start]) and index + 1 < len(cells) and cell.number != kept[-1].number:
+            continue  # a number opening the next title ("26/2005/PL-UBTVQH11 - Ưu đãi người có công…")
+        kept.append(cell)
     out, seen, position = [], set(), 0
-    for match in _DOC_RUN.finditer(text):
-        following = text[match.end() : match.end() + 1]
-        if following and not following.isalpha():
-            continue
-        number = _document_number(match.group(1))
-        if not number:
-            continue
-        title = text[position : match.start()].strip(" ;,.")
-        position = match.end()
+    for cell in kept:
+        title = _title(text[position : cell.start])
+        position = cell.end
+        number = _repaired(cell.number)
         if number in seen:
             continue
         seen.add(number)
-        out.append({"document": number, "title": title[:300] or number, "articles": None})
+        kind = document_kind(number, title)
+        if re.fullmatch(r"(?:" + "|".join(KINDS_BY_TITLE) + r")(?: số)?", title) or not title:
+            title = f"{kind} {number}"
+        item = {"document": number, "kind": kind, "title": title[:300], "articles": None}
+        if number != cell.number:
+            item["note"] = f"hồ sơ trên Cổng ghi “{cell.number}”"
+            if flags is not None:
+                flags.append(f"căn cứ pháp lý: hồ sơ ghi “{cell.number}”, đọc là {number}")
+        out.append(item)
     return out
 
 
@@ -484,7 +624,7 @@ def draft(record: Dict[str, Any], where: str, day: Optional[dt.date], location: 
         "fees": _fees(rows, source, flags),
         "documents": documents,
         "forms": forms,
-        "legal_basis": parse_legal_basis(record.get("can_cu_phap_ly") or ""),
+        "legal_basis": parse_legal_basis(record.get("can_cu_phap_ly") or "", flags),
         "result": parse_result(record.get("ket_qua_xu_ly") or ""),
         "channels": [r["channel"] for r in rows] or ["truc_tiep"],
     }
@@ -539,10 +679,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-def _diff(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
+def _diff(old: Dict[str, Any], new: Dict[str, Any], keys: Sequence[str] = OWNED) -> List[str]:
     """Human lines for what changed in the record-owned fields."""
     lines = []
-    for key in OWNED:
+    for key in keys:
         before, after = old.get(key), new.get(key)
         if key == "fees":  # the hand-written fees stay; a fee's source names the record's date, which always moves
             before = [{k: v for k, v in f.items() if k != "source"} for f in (before or []) if f.get("from_record")]
@@ -570,16 +710,30 @@ def _norm(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str)) if value is not None else None
 
 
-def merge(existing: Optional[Dict[str, Any]], draft_: Draft, pid: str) -> Tuple[Optional[Dict[str, Any]], Change]:
+def merge(existing: Optional[Dict[str, Any]], draft_: Draft, pid: str,
+          only: Optional[Sequence[str]] = None) -> Tuple[Optional[Dict[str, Any]], Change]:
     """The entry after importing ``draft_`` over ``existing`` (None: a new entry), and what changed.
 
-    Returns (None, change) for a hand-written entry: it is not touched, the change lists the differences."""
+    Returns (None, change) for a hand-written entry: it is not touched, the change lists the differences. With
+    ``only`` (some of :data:`OWNED`), an existing entry takes just those fields from the record (e.g. the legal bases
+    read again by a corrected parser); everything else, an official's corrections of record-owned fields included,
+    stays as it is; a verified entry whose fields change becomes unverified, with a note."""
     fresh = _entry_from(draft_, pid)
     code = fresh["code"]
     if existing is None:
         return fresh, Change(pid, code, "mới", [], list(draft_.flags))
     if "imported" not in existing:
         return None, Change(pid, code, "viết tay", _diff(existing, fresh), list(draft_.flags))
+    if only:
+        lines = _diff(existing, fresh, only)
+        merged = dict(existing)
+        for key in only:
+            merged[key] = fresh[key]
+        if lines and existing.get("verified"):
+            merged["verified"] = False
+            merged["notes"] = (f"Đọc lại {', '.join(only)} từ hồ sơ trên Cổng ({fresh['imported']['date']}): " + "; ".join(lines)
+                               + ". " + str(existing.get("notes") or "")).strip()
+        return merged, Change(pid, code, "đổi" if lines else "không đổi", lines, [])
     lines = _diff(existing, fresh)
     merged = dict(existing)
     for key in OWNED:
@@ -609,6 +763,33 @@ def dump_entry(entry: Dict[str, Any]) -> str:
     return header + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False, width=120)
 
 
+_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):", re.MULTILINE)
+
+
+def rewrite_entry(text: str, before: Dict[str, Any], after: Dict[str, Any]) -> str:
+    """The file ``text`` of an entry with only the top-level fields that changed from ``before`` to ``after`` written
+    anew: the rest of the file (its comments, an official's layout) is left as it is. A whole new dump when a field
+    cannot be found at the top level of the file."""
+    starts = {m.group(1): m.start() for m in _TOP_KEY.finditer(text)}
+    changed = [k for k in after if _norm(after.get(k)) != _norm(before.get(k))]
+    if set(before) - set(after) or any(k not in starts and k in before for k in changed):
+        return dump_entry(after)
+    bounds = sorted(starts.values()) + [len(text)]
+    out, position = [], 0
+    for key, start in sorted(starts.items(), key=lambda kv: kv[1]):
+        if key not in changed:
+            continue
+        end = next(b for b in bounds if b > start)
+        out += [text[position:start], yaml.safe_dump({key: after[key]}, allow_unicode=True, sort_keys=False, width=120)]
+        position = end
+    out.append(text[position:])
+    added = [k for k in changed if k not in starts]
+    if added:
+        out.append(("" if text.endswith("\n") else "\n")
+                   + yaml.safe_dump({k: after[k] for k in added}, allow_unicode=True, sort_keys=False, width=120))
+    return "".join(out)
+
+
 def existing_by_code(directory: Path) -> Dict[str, Tuple[Path, Dict[str, Any]]]:
     """The catalogue's entries by code (a code held by two files keeps the first, by file name)."""
     out: Dict[str, Tuple[Path, Dict[str, Any]]] = {}
@@ -620,11 +801,17 @@ def existing_by_code(directory: Path) -> Dict[str, Tuple[Path, Dict[str, Any]]]:
 
 
 def import_records(paths: Iterable[Path], directory: Path, day: Optional[dt.date] = None, write: bool = True,
-                   ward_only: bool = True, ids: Optional[Dict[str, str]] = None) -> Tuple[List[Change], List[str]]:
+                   ward_only: bool = True, ids: Optional[Dict[str, str]] = None,
+                   only: Optional[Sequence[str]] = None) -> Tuple[List[Change], List[str]]:
     """Import ``paths`` into the catalogue ``directory``: (changes, problems).
 
     ``ids`` maps a code to the id a new entry gets (else a slug of its name). Records handled outside the
-    ward are skipped when ``ward_only`` (they belong in the procedure list). Problems are records refused."""
+    ward are skipped when ``ward_only`` (they belong in the procedure list). Problems are records refused.
+    ``only``: update just these record-owned fields of existing entries (see :func:`merge`); no new entries.
+    An existing file is rewritten only where its fields changed (:func:`rewrite_entry`)."""
+    unknown = [key for key in only or () if key not in OWNED]
+    if unknown:
+        return [], [f"không có trường {', '.join(unknown)} (chọn trong: {', '.join(OWNED)})"]
     directory = Path(directory)
     known = existing_by_code(directory)
     taken = {p.stem for p in directory.glob("*.yml")}
@@ -647,15 +834,19 @@ def import_records(paths: Iterable[Path], directory: Path, day: Optional[dt.date
         if code in known:
             file, existing = known[code]
             pid = existing.get("id") or file.stem
+        elif only:
+            problems.append(f"{path}: thủ tục {code} chưa có trong danh mục (chỉ đọc lại {', '.join(only)} của mục đã có)")
+            continue
         else:
             existing, pid = None, (ids or {}).get(code) or slug(item.data["name"])
             if pid in taken:
                 pid = f"{pid}-{code.replace('.', '-')}"
             file = directory / f"{pid}.yml"
-        entry, change = merge(existing, item, pid)
+        entry, change = merge(existing, item, pid, only)
         changes.append(change)
         if entry is not None and write and change.status != "không đổi":
-            file.write_text(dump_entry(entry), encoding="utf-8")
+            text = rewrite_entry(file.read_text(encoding="utf-8"), existing, entry) if existing else dump_entry(entry)
+            file.write_text(text, encoding="utf-8")
             taken.add(pid)
             known[code] = (file, entry)
     return changes, problems

@@ -17,7 +17,7 @@ chat's aiohttp app and hands each update to ``application.update_queue`` (PTB's 
 
 Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy, and two not in the menu: /moi <mã mời> (an invited person
 takes their role) and /taomoi <vai trò> <bộ phận> (an admin makes an invite), both payloads the invite actions
-judge, like the officials' /baocao, /chiso and /nhiemvu (payloads of ask_report, ask_indicators, ask_tasks, whose
+judge, like the officials' /baocao, /chiso, /nhiemvu and /ratsoat (payloads of ask_report, ask_indicators, ask_tasks, ask_legal_review, whose
 actions check the role); any other command gets :data:`bot.phrases.REFUSAL`, the words an official command gets from someone whose
 role may not run it, so neither tells which commands exist. Any other text goes to ``assistant.handle`` as
 ``telegram:<chat id>``; button taps feed the button's payload back as the user's message. Every account is
@@ -318,6 +318,11 @@ async def nhiemvu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _officials(update, context, "ask_tasks")
 
 
+async def ratsoat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ratsoat [ngày]: the legal-basis review of the catalogue (the ``legal_review`` action checks the role)."""
+    await _officials(update, context, "ask_legal_review")
+
+
 async def _officials(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str) -> None:
     request = " ".join(context.args or []).strip()[:300]
     await converse(update, context, f"/{intent}" + (json.dumps({"officials_request": request}, ensure_ascii=False) if request else ""))
@@ -369,6 +374,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("baocao", baocao, filters=messages))
     application.add_handler(CommandHandler("chiso", chiso, filters=messages))
     application.add_handler(CommandHandler("nhiemvu", nhiemvu, filters=messages))
+    application.add_handler(CommandHandler("ratsoat", ratsoat, filters=messages))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))

@@ -20,6 +20,10 @@
 - **Leaders' Monday summary** (:func:`leader_weekly`): accounts with role ``leader`` get the service indicators
   (Decision 766, bot/officials/indicators.py) of :func:`weekly_period`, the execution report's summary (the
   :func:`execution_report_summary`) and the Resolution-57 task summary, event ``weekly:<date>:<leader id>``.
+- **Legal-basis review** (:func:`legal_review_weekly`): every Monday each official gets the review of the procedures
+  their department handles (bot/legal/review.py: documents amended, replaced, changing within 120 days, unconfirmed)
+  when its findings changed, event ``legal:<official id>:<fingerprint of the findings>``: the same findings are never
+  sent twice, a new finding makes a new notice.
 - **Task deadline warnings** (:func:`task_warnings`): the lead unit's officials hear about a Resolution-57 task 7, 3
   and 1 days before its deadline and once when it is missed (bot/officials/tasks.py), event
   ``task:<id>:<stage>:<deadline>``.
@@ -375,4 +379,28 @@ def task_warnings(services: Services, outbox: Outbox, now: dt.datetime) -> int:
         text = warning_text(task, stage, today)
         for account in recipients:
             queued += outbox.enqueue(account, warning_event(task, stage), text)
+    return queued
+
+
+# legal-basis review ----------------------------------------------------------------------------------------------------
+def legal_review_weekly(services: Services, outbox: Outbox, now: dt.datetime) -> int:
+    """Enqueue, for each consenting official with a department, the legal-basis review of the department's procedures
+    when it has findings not sent before (event ``legal:<official id>:<fingerprint>``); returns how many were queued."""
+    from bot.legal.review import digest_key, for_department, review, review_text
+
+    today = _local(now).date()
+    procedures = {pid: services.catalogue.procedure(pid) for pid in services.catalogue.ids()}
+    procedures = {pid: p for pid, p in procedures.items() if p is not None}
+    register = services.legal.register
+    full = review(register, procedures.values(), today)
+    queued = 0
+    for official in services.users.officials():
+        account = services.users.push_account(official) if official.department else None
+        if account is None:
+            continue
+        mine = for_department(full, procedures, official.department)
+        if not mine["procedures"]:
+            continue
+        text = shorten(review_text(mine, register, limit=8) + "\nChi tiết: /ratsoat", MAX_CHARS)
+        queued += outbox.enqueue(account, f"legal:{official.id}:{digest_key(mine)}", text)
     return queued

@@ -11,6 +11,7 @@ id                 when                                           what
 ``eid-tips``       ``MOTCUA_TIPS_TIME`` (09:00) every day         :func:`bot.notifications.eid_tips`
                    (``MOTCUA_TIPS_EVERY_DAYS``: 7 between tips)
 ``leader-weekly``  ``MOTCUA_LEADER_TIME`` (08:00) every Monday      :func:`bot.notifications.leader_weekly`
+``legal-review``   ``MOTCUA_LEADER_TIME`` (08:00) every Monday    :func:`bot.notifications.legal_review_weekly`
 ``task-warnings``  ``MOTCUA_TASKS_WARN_TIME`` (08:00) every day   :func:`bot.notifications.task_warnings`
 ``sender``         every 5 s                                      keeps this process's :class:`bot.delivery.sender.Sender`
                                                                   loop running and wakes it
@@ -239,6 +240,13 @@ def leader_weekly_job(db_path: str) -> int:
     return _record(db_path, "leader-weekly", lambda store, outbox: leader_weekly(store, outbox, _now()))
 
 
+def legal_review_job(db_path: str) -> int:
+    """Queue the weekly legal-basis review for the officials whose procedures' documents changed or will change."""
+    from bot.notifications.jobs import legal_review_weekly
+
+    return _record(db_path, "legal-review", lambda store, outbox: legal_review_weekly(store, outbox, _now()))
+
+
 def task_warnings_job(db_path: str) -> int:
     """Queue the Resolution-57 task deadline warnings due today."""
     from bot.notifications.jobs import task_warnings
@@ -293,6 +301,9 @@ def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
     scheduler.add_job(leader_weekly_job, CronTrigger(day_of_week="mon", hour=config.leader_time.hour,
                                                      minute=config.leader_time.minute, timezone=config.timezone),
                       id="leader-weekly", name="Chỉ số và báo cáo cho lãnh đạo", args=[db], misfire_grace_time=12 * 3600, **common)
+    scheduler.add_job(legal_review_job, CronTrigger(day_of_week="mon", hour=config.leader_time.hour,
+                                                    minute=config.leader_time.minute, timezone=config.timezone),
+                      id="legal-review", name="Rà soát căn cứ pháp lý", args=[db], misfire_grace_time=12 * 3600, **common)
     scheduler.add_job(task_warnings_job, CronTrigger(hour=config.task_warn_time.hour, minute=config.task_warn_time.minute,
                                                      timezone=config.timezone),
                       id="task-warnings", name="Nhắc hạn nhiệm vụ NQ 57", args=[db], misfire_grace_time=12 * 3600, **common)

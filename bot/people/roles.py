@@ -49,6 +49,7 @@ COMMANDS: Dict[str, FrozenSet[str]] = {
     "indicators": STAFF,        # Decision 766's service indicators
     "tasks": STAFF,             # Resolution 57 task monitoring
     "overdue": STAFF,           # overdue and due-soon dossiers
+    "legal_review": STAFF,      # the legal-basis review of the catalogue (/ratsoat)
     "area_broadcast": frozenset({TEAM, LEADER, ADMIN}),  # a community team's notice to its area
     "create_invite": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),

@@ -1,0 +1,77 @@
+"""The law in the chat: the legal-basis review for officials (/ratsoat, ``ask_legal_review``) and answers to
+citizens' legal questions (``ask_law``). Thin: the register, the review, the search and the wording live in bot/legal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import ServiceAction, latest_entities, latest_text, question_date
+from actions.officials import OfficialAction, Outcome
+from bot.legal.review import for_department, review, review_text
+from bot.people.roles import Scope
+from bot.people.users import User
+
+DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def asked_date(text: str, default: dt.date) -> dt.date:
+    """A date written in the request ("/ratsoat 02/03/2027", "2027-03-02"), else ``default``."""
+    match = DATE.search(text or "")
+    if not match:
+        return default
+    try:
+        if match.group(1):
+            return dt.date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        return dt.date(int(match.group(4)), int(match.group(5)), int(match.group(6)))
+    except ValueError:
+        return default
+
+
+def _procedures(services: Any) -> Dict[str, Any]:
+    found = {pid: services.catalogue.procedure(pid) for pid in services.catalogue.ids()}
+    return {pid: p for pid, p in found.items() if p is not None}
+
+
+class ActionLegalReview(OfficialAction):
+    """/ratsoat, "rà soát căn cứ pháp lý": each procedure's cited documents on the day (an official: their department's)."""
+
+    command = "legal_review"
+
+    def name(self) -> Text:
+        return "action_legal_review"
+
+    def run_official(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
+                     user: User, scope: Scope) -> Outcome:
+        given = [str(e.get("value") or "") for e in latest_entities(tracker, "officials_request")]
+        text = given[0][:300] if given else latest_text(tracker)
+        day = asked_date(text, question_date(tracker))
+        procedures = _procedures(self.services)
+        register = self.services.legal.register
+        result = for_department(review(register, procedures.values(), day), procedures, scope.department)
+        dispatcher.utter_message(text=review_text(result, register, limit=10))
+        return Outcome(detail=f"{day.isoformat()}: {len(result['procedures'])} thủ tục")
+
+
+class ActionAnswerLaw(ServiceAction):
+    """A question about the law ("khai sinh trễ hạn có bị phạt không", "khiếu nại trong bao lâu"): the article that
+    answers it, quoted and checked (bot/legal/answers.py), or "em chưa chắc" and the counter."""
+
+    def name(self) -> Text:
+        return "action_answer_law"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        from bot.legal.answers import answer_question
+
+        procedure: Optional[str] = tracker.get_slot("procedure")
+        catalogue = self.services.catalogue
+        answer = answer_question(self.services.legal, latest_text(tracker), question_date(tracker),
+                                 procedure=catalogue.procedure(procedure) if procedure else None,
+                                 procedures=_procedures(self.services), ward=catalogue.ward())
+        dispatcher.utter_message(text=answer.text, buttons=answer.buttons)
+        return [SlotSet("procedure", answer.procedure_id)] if answer.procedure_id else []

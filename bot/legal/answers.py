@@ -1,0 +1,179 @@
+"""Answers to legal questions: the article that answers, quoted verbatim and checked before it is sent.
+
+An answer names the article and the document ("Theo khoản 1 Điều 15 Luật Hộ tịch 60/2014/QH13: …"), quotes the
+decisive sentence from the stored text, explains it in a plain line, says when a change is coming within
+:data:`bot.legal.review.SOON_DAYS` days, and links the procedure (with its buttons). :func:`check_citation` is the one
+check: the document is in the register, in force on the question's day, and the article was among those retrieved.
+Below :data:`CONFIDENCE` no article is cited: "em chưa chắc" and the counter. A document number the register does not
+hold ("Nghị định 999/2025") is said to be unknown and never explained. A citizen's duty (how soon to register) is
+told as a duty, not as the office's processing time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from bot.legal.library import Law
+from bot.legal.register import Register, number_key
+from bot.legal.review import SOON_DAYS
+from bot.legal.search import Hit, best_sentence, favoured_documents, syllables
+from nlu.normalize import normalize
+
+CONFIDENCE = 10.0     # BM25 score of the best article under which nothing is cited (tuned on bench/data/legal_dev.yml)
+RETRIEVED = 5         # articles retrieved; a citation must be one of them
+NUMBER = re.compile(r"(?<![\d/])(\d{1,4}(?:\.\d{1,3})?)\s*/\s*(\d{4})(?:\s*/\s*([A-Za-zĐđ0-9-]+))?", re.UNICODE)
+NOT_SURE = ("Em chưa chắc điều luật nào trả lời đúng câu hỏi này nên không trích dẫn, để tránh sai. "
+            "Anh/chị hỏi trực tiếp tại Bộ phận Một cửa của phường hoặc cán bộ trực{contact} giúp em.")
+
+
+@dataclass
+class Answer:
+    """What the citizen reads, its buttons, the procedure linked, and the citation (None when none was given)."""
+
+    text: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+    procedure_id: Optional[str] = None
+    citation: Optional[Dict[str, Any]] = None
+    hits: List[Hit] = field(default_factory=list)
+
+
+def _vn_date(day: dt.date) -> str:
+    return f"{day.day:02d}/{day.month}/{day.year}"
+
+
+def check_citation(register: Register, document: str, article: int, day: dt.date, retrieved: Sequence[Hit]) -> bool:
+    """The one check before a citation is sent: in the register, in force on ``day``, among the retrieved articles."""
+    return (register.get(document) is not None and register.quotable_on(document, day)
+            and any(h.article.document == document and h.article.number == article for h in retrieved))
+
+
+def numbers_asked(text: str) -> List[str]:
+    """Document numbers written in the question ("999/2025", "118/2025/NĐ-CP")."""
+    found = []
+    for match in NUMBER.finditer(text or ""):
+        number, year, suffix = match.groups()
+        found.append(f"{number}/{year}" + (f"/{suffix}" if suffix else ""))
+    return found
+
+
+def registered(register: Register, asked: str) -> List[Any]:
+    """The register entries an asked number may mean ("118/2025" -> 118/2025/NĐ-CP)."""
+    key = number_key(asked)
+    return [d for d in register if number_key(d.number) == key or number_key(d.number).startswith(key + "/")]
+
+
+def _contact(ward: Dict[str, Any]) -> str:
+    phone = (ward or {}).get("hotline") or (ward or {}).get("phone")
+    return f" (đường dây nóng {phone})" if phone else ""
+
+
+def _procedure_buttons(procedure: Any) -> List[Dict[str, str]]:
+    def payload(intent: str) -> str:
+        return f"/{intent}{json.dumps({'procedure': procedure.id})}"
+
+    return [{"title": f"📋 {procedure.short_name}", "payload": payload("ask_procedure")},
+            {"title": "📄 Giấy tờ cần nộp", "payload": payload("ask_documents")},
+            {"title": "💰 Lệ phí", "payload": payload("ask_fee")}]
+
+
+def _linked_procedure(law: Law, hit: Hit, procedures: Dict[str, Any], current: Any) -> Optional[Any]:
+    guide = law.index.guides.get(hit.article.key)
+    if guide and guide.procedure and guide.procedure in procedures:
+        return procedures[guide.procedure]
+    if current is not None and any(str(b.get("document")).strip() == hit.article.document
+                                   and re.search(rf"\bĐiều {hit.article.number}\b", str(b.get("articles") or ""))
+                                   for b in current.legal_basis):
+        return current
+    return None
+
+
+def _named_procedures(text: str, procedures: Dict[str, Any]) -> List[Any]:
+    """Catalogue procedures whose name or an alias (of three syllables or more) the question contains."""
+    norm = " " + " ".join(syllables(text)) + " "
+    named = []
+    for procedure in procedures.values():
+        for phrase in [procedure.name, *procedure.aliases]:
+            words = " ".join(syllables(phrase))
+            if len(words.split()) >= 2 and f" {words} " in norm:
+                named.append(procedure)
+                break
+    return named
+
+
+def unknown_document_text(asked: str) -> str:
+    return (f"Em không tìm thấy văn bản số {asked} trong danh mục văn bản pháp luật của phường, nên em không giải thích "
+            "nội dung của nó. Anh/chị kiểm tra lại số hiệu (ví dụ: Nghị định 118/2025/NĐ-CP) hoặc hỏi cán bộ tại Bộ phận Một cửa.")
+
+
+def retrieve(law: Law, text: str, day: dt.date, procedure: Any = None, procedures: Optional[Dict[str, Any]] = None) -> List[Hit]:
+    """The articles in force on ``day`` that best answer ``text``, the conversation's or named procedure's bases first."""
+    favour = favoured_documents([procedure, *_named_procedures(text, procedures or {})])
+    return law.index.search(text, day, k=RETRIEVED, favour=favour)
+
+
+def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
+                    procedures: Optional[Dict[str, Any]] = None, ward: Optional[Dict[str, Any]] = None) -> Answer:
+    """The answer to a legal question asked on ``day``."""
+    register = law.register
+    procedures = procedures or {}
+    text = (text or "").strip()[:1000]
+    if not normalize(text):
+        return Answer("Anh/chị muốn hỏi quy định nào ạ? Ví dụ: \"sinh con bao lâu phải đi khai sinh\".")
+    named: List[str] = []
+    for asked in numbers_asked(text):
+        matches = registered(register, asked)
+        if not matches:
+            return Answer(unknown_document_text(asked))
+        quotable = [d for d in matches if d.quote and register.quotable_on(d.number, day)]
+        if not quotable:
+            document = matches[0]
+            status = register.status_on(document.number, day)
+            said = {"replaced": f"đã được thay bằng {status.by} từ {_vn_date(status.start)}" if status.start else "đã hết hiệu lực",
+                    "expired": "đã hết hiệu lực", "not_yet": f"chưa có hiệu lực (từ {_vn_date(status.start)})" if status.start else "chưa có hiệu lực",
+                    }.get(status.status, "có trong danh mục nhưng em chưa có nội dung đã đối chiếu để trích dẫn")
+            return Answer(f"{document.kind} {document.number} ({document.title}) {said}. Em không trích dẫn nội dung văn bản "
+                          "này; anh/chị hỏi cán bộ tại Bộ phận Một cửa để được hướng dẫn chính xác.")
+        named += [d.number for d in quotable]
+    if named:  # the question names a document: its articles only (its title words are not in the question)
+        hits = [h for h in law.index.search(text + " " + " ".join(register.get(n).title for n in named), day, k=50)
+                if h.article.document in named][:RETRIEVED]
+    else:
+        hits = retrieve(law, text, day, procedure, procedures)
+    if not hits or hits[0].score < CONFIDENCE:
+        return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
+    hit = hits[0]
+    article = hit.article
+    if not check_citation(register, article.document, article.number, day, hits):
+        return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
+    document = register.get(article.document)
+    label, sentence = best_sentence(article, text)
+    where = f"{label} Điều {article.number}".strip()
+    lines = [f"Theo {where} {document.name} ({article.heading}):", f"“{sentence}”"]
+    guide = law.index.guides.get(article.key)
+    if guide and guide.explain:
+        lines.append(f"Nói gọn: {guide.explain}")
+    if guide and guide.duty:
+        lines.append("Đây là thời hạn người dân phải tự đi làm, không phải thời gian cơ quan giải quyết hồ sơ.")
+    if document.caveat:
+        lines.append(f"Lưu ý: văn bản trích là {document.caveat}.")
+    coming = register.next_change(document.number, day)
+    if coming and (coming[2] - day).days <= SOON_DAYS:
+        kind, by, start = coming
+        successor = register.get(by) if by else None
+        if kind == "replaced" and successor:
+            lines.append(f"⚠️ Từ {_vn_date(start)} áp dụng {successor.name} thay cho văn bản này.")
+        elif kind == "amended" and by:
+            lines.append(f"⚠️ Từ {_vn_date(start)} văn bản này được sửa đổi bởi {by}.")
+        elif kind == "expired":
+            lines.append(f"⚠️ Văn bản này hết hiệu lực từ {_vn_date(start)}.")
+    linked = _linked_procedure(law, hit, procedures, procedure)
+    buttons = _procedure_buttons(linked) if linked else []
+    if linked:
+        lines.append(f"Thủ tục liên quan: {linked.name}.")
+    citation = {"document": document.number, "article": article.number, "passage": label, "sentence": sentence,
+                "score": round(hit.score, 2)}
+    return Answer("\n".join(lines), buttons, linked.id if linked else None, citation, hits)

@@ -1,0 +1,36 @@
+"""The law of one deployment, built once per process on first use: the register, the quotable articles and the
+search index over them (``data/legal`` unless ``MOTCUA_LEGAL`` says otherwise; ``motcua load`` validates it)."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Optional
+
+from bot.legal.articles import Articles, load_articles
+from bot.legal.register import Register, load_register
+from bot.settings import ROOT
+
+
+class Law:
+    """Register, articles and index of ``directory``, loaded lazily (the index takes about a second to build)."""
+
+    def __init__(self, directory: Optional[Path] = None) -> None:
+        self.directory = Path(directory or ROOT / "data" / "legal")
+        self._lock = threading.Lock()
+
+    @cached_property
+    def register(self) -> Register:
+        return load_register(self.directory / "register.yml")
+
+    @cached_property
+    def articles(self) -> Articles:
+        return load_articles(self.directory / "articles", self.register)
+
+    @cached_property
+    def index(self):  # -> bot.legal.search.LegalIndex (imported late: bm25s loads numpy/scipy)
+        from bot.legal.search import LegalIndex
+
+        with self._lock:
+            return LegalIndex.build(self.register, self.articles, self.directory / "questions.yml")

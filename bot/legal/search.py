@@ -1,0 +1,154 @@
+"""Retrieval over the quotable articles: BM25 (the ``bm25s`` package) over syllables and syllable bigrams of text
+normalised by :func:`nlu.normalize.normalize` (so diacritics, case and teencode do not matter).
+
+Each article is indexed with its document's title and its heading (repeated: they weigh more), its text, and, for
+the articles people ask about, the plain-language questions and keywords of ``data/legal/questions.yml``. At query
+time only the articles of documents in force on the question's day count; the procedure in the conversation (or one
+named in the question, by the catalogue's aliases) favours the documents it cites. :func:`plain_bm25` is the
+anchor the bench compares with: BM25 over the raw article text only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import bm25s
+import numpy as np
+import yaml
+
+from bot.legal.articles import Article, Articles
+from bot.legal.register import Register, RegisterError
+from nlu.normalize import normalize
+
+TITLE_WEIGHT, HEADING_WEIGHT, QUESTION_WEIGHT = 1, 3, 2
+PROCEDURE_BOOST = 1.25
+# words that say nothing about which article answers (function words, politeness, question words)
+STOP = frozenset("""a à ạ ơi em anh chi chị cho hỏi hoi xin cho minh toi tôi thi thì la là co có khong không gi gì nao nào
+vay vậy the thế nhe nhé a ạ ak ah oi ban bạn cua của va và voi với nhu như duoc được bi bị o ở tai tại de để roi rồi
+sao nhi nhỉ ha hả ma mà nay này do đó kia""".split())
+SYLLABLE = re.compile(r"[a-z0-9]+")
+
+
+def syllables(text: str) -> List[str]:
+    """The normalised syllables of ``text`` without the stop words."""
+    return [s for s in SYLLABLE.findall(normalize(text or "")) if s not in STOP]
+
+
+def terms(text: str, bigrams: bool = True) -> List[str]:
+    """Syllables and, with ``bigrams``, adjacent syllable pairs ("khai_sinh")."""
+    words = syllables(text)
+    return words + ([f"{a}_{b}" for a, b in zip(words, words[1:])] if bigrams else [])
+
+
+@dataclass(frozen=True)
+class Guide:
+    """What people are told about one article: their questions and keywords, a plain explanation, the procedure."""
+
+    document: str
+    article: int
+    questions: Tuple[str, ...] = ()
+    keywords: Tuple[str, ...] = ()
+    explain: Optional[str] = None
+    procedure: Optional[str] = None
+    duty: bool = False  # the article sets a citizen's own duty (a time to register), not the office's time limit
+
+
+def load_guides(path: Path, articles: Articles) -> Dict[Tuple[str, int], Guide]:
+    """``questions.yml``: one entry per article people ask about; an entry naming no stored article is an error."""
+    if not Path(path).exists():
+        return {}
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    guides: Dict[Tuple[str, int], Guide] = {}
+    for index, item in enumerate(data.get("articles") or []):
+        key = (str(item.get("document")), item.get("article"))
+        if articles.get(*key) is None:
+            raise RegisterError(Path(path), f"articles[{index}]", f"{key[0]} Điều {key[1]} is not a stored article")
+        guides[key] = Guide(key[0], key[1], tuple(item.get("questions") or ()), tuple(item.get("keywords") or ()),
+                            item.get("explain"), item.get("procedure"), bool(item.get("duty", False)))
+    return guides
+
+
+@dataclass
+class Hit:
+    """A retrieved article and its score."""
+
+    article: Article
+    score: float
+
+
+@dataclass
+class LegalIndex:
+    """BM25 over every quotable article, with the register to keep only the law in force on a day."""
+
+    register: Register
+    articles: List[Article]
+    guides: Dict[Tuple[str, int], Guide]
+    retriever: Any
+    bigrams: bool = True
+    raw: bool = False
+    _documents: np.ndarray = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, register: Register, articles: Articles, questions: Optional[Path] = None, *,
+              bigrams: bool = True, raw: bool = False) -> "LegalIndex":
+        """The index; ``raw``: the anchor (article text only, no titles, headings, questions; ``bigrams`` as given)."""
+        guides = load_guides(questions, articles) if questions else {}
+        corpus: List[List[str]] = []
+        for article in articles.all:
+            if raw:
+                corpus.append(terms(article.text, bigrams))
+                continue
+            document = register.get(article.document)
+            guide = guides.get(article.key)
+            parts = [document.title] * TITLE_WEIGHT + [article.heading] * HEADING_WEIGHT + [article.text]
+            if guide:
+                parts += list(guide.questions + guide.keywords) * QUESTION_WEIGHT
+            corpus.append([t for part in parts for t in terms(part, bigrams)])
+        retriever = bm25s.BM25()
+        retriever.index(corpus, show_progress=False)
+        index = cls(register, list(articles.all), guides, retriever, bigrams, raw)
+        index._documents = np.array([a.document for a in index.articles])
+        return index
+
+    def search(self, question: str, day: Optional[dt.date] = None, *, k: int = 5,
+               favour: Iterable[str] = ()) -> List[Hit]:
+        """The ``k`` best articles for ``question`` among those in force on ``day`` (all when None); documents in
+        ``favour`` (the conversation's procedure's bases) weigh :data:`PROCEDURE_BOOST` more."""
+        query = terms(question, self.bigrams)
+        if not query:
+            return []
+        scores = np.asarray(self.retriever.get_scores(query), dtype=float)
+        if day is not None:
+            allowed = {n for n in set(self._documents.tolist()) if self.register.quotable_on(n, day)}
+            scores = np.where(np.isin(self._documents, list(allowed)), scores, 0.0)
+        favoured = [n for n in favour if n]
+        if favoured:
+            scores = np.where(np.isin(self._documents, favoured), scores * PROCEDURE_BOOST, scores)
+        top = np.argsort(-scores)[:k]
+        return [Hit(self.articles[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def best_sentence(article: Article, question: str, bigrams: bool = True) -> Tuple[str, str]:
+    """(passage label, sentence): the article's sentence sharing most terms with the question (verbatim)."""
+    wanted = set(terms(question, bigrams))
+    best: Tuple[float, str, str] = (-1.0, "", "")
+    for position, (passage, sentence) in enumerate(article.sentences()):
+        have = set(terms(sentence, bigrams))
+        score = len(wanted & have) + 0.5 * sum(1 for t in wanted & have if "_" in t) - 0.01 * position
+        if score > best[0]:
+            best = (score, passage.label, sentence)
+    return best[1], best[2]
+
+
+def plain_bm25(register: Register, articles: Articles) -> LegalIndex:
+    """The anchor: BM25 over the raw article text (syllables only; no titles, headings, questions or bigrams)."""
+    return LegalIndex.build(register, articles, None, bigrams=False, raw=True)
+
+
+def favoured_documents(procedures: Sequence[Any]) -> List[str]:
+    """The documents the given catalogue procedures cite."""
+    return [str(b.get("document") or "").strip() for p in procedures if p for b in p.legal_basis]
