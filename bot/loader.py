@@ -27,7 +27,7 @@ def load_all(settings: Settings) -> Dict[str, int]:
     procedures = load_catalogue(settings.catalogue_dir)
     store = Services.open(settings.db_path)
     listed = load_procedure_list(settings.catalogue_dir.parent / "procedure_list", procedures)
-    counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": len(listed)}
+    counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": store.catalogue.replace_listed(listed)}
     if settings.ward_file.exists():
         store.catalogue.set_ward(load_ward(settings.ward_file))
     demo = settings.samples_dir / "demo_dossiers.yml"
