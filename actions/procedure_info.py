@@ -21,6 +21,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ServiceAction, latest_entities, latest_intent, latest_text, question_date
+from actions.listed import answer_listed
 from bot.catalogue.answers import ASPECT_TITLES, answer, details
 from bot.catalogue.procedures import EID_PROCEDURE, Procedure
 from bot.services import Services
@@ -237,6 +238,9 @@ class ActionAnswerProcedure(ServiceAction):
 
         procedure = data.procedure(pick["id"]) if "id" in pick else None
         if procedure is None:
+            listed = answer_listed(dispatcher, tracker, self.services)  # "làm hộ chiếu ở đâu": who handles it
+            if listed is not None:
+                return listed
             names = {pid: data.procedure(pid).short_name for pid in POPULAR if data.procedure(pid)}
             dispatcher.utter_message(
                 text=(

@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ServiceAction, latest_entities, latest_intent, latest_text
+from actions.listed import answer_listed
 from actions.procedure_info import answer_correction, aspect_buttons, payload, procedure_from_message
 from bot.people.subscriptions import follow, stop
 from bot.phrases import EMPTY_MESSAGE_REPLY, REFUSAL
@@ -119,6 +120,9 @@ class ActionOutOfScope(ServiceAction):
             return corrected
         intent = tracker.latest_message.get("intent") or {}
         self.services.reviews.record("unknown_messages", tracker.sender_id, latest_text(tracker), intent.get("name", ""), intent.get("confidence") or 0.0)
+        listed = answer_listed(dispatcher, tracker, self.services)  # "thành lập công ty": who handles it
+        if listed is not None:
+            return listed
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
@@ -151,5 +155,8 @@ class ActionFallback(ServiceAction):
                 + aspect_buttons(procedure.id, ""),
             )
             return [SlotSet("procedure", procedure.id)]
+        listed = answer_listed(dispatcher, tracker, self.services)  # "xin lý lịch tư pháp": who handles it
+        if listed is not None:
+            return listed
         dispatcher.utter_message(response="utter_default")
         return []

@@ -232,6 +232,23 @@ def _schema_5(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# The light list of procedures (bot/catalogue/procedure_list.py), replaced whole by `motcua load`: every commune-level
+# procedure by code, name, field, level and who handles it (``ward`` 1 when the ward's one-stop office or the ward's
+# police receives it), the catalogue entry when there is one, what citizens call it (``aliases``, a JSON list) and its
+# page on the national portal. Step 8: steps 6 and 7 are other branches' (``migrate`` accepts the gap).
+SCHEMA_8 = """
+create table if not exists listed_procedures (code text primary key, name text not null, field text not null,
+    level text not null, handled_by text not null, ward integer not null, entry text, record text,
+    source text not null default '', aliases text not null default '[]', url text);
+"""
+
+
+def _schema_8(conn: sqlite3.Connection) -> None:
+    """The light list of procedures (SCHEMA_8)."""
+    for statement in _statements(SCHEMA_8):
+        conn.execute(statement)
+
+
 Migration = Tuple[int, str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: List[Migration] = [
     (1, "every table of motcua 0.1", _schema_1),
@@ -239,6 +256,7 @@ MIGRATIONS: List[Migration] = [
     (3, "dossiers: field, online level, digitised, supplement requests", _schema_3),
     (4, "users.area, invites, invite_failures, audit_log", _schema_4),
     (5, "Resolution-57 tasks and their updates; dossiers by finished and received time", _schema_5),
+    (8, "the light list of procedures (listed_procedures)", _schema_8),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -33,7 +33,7 @@ def load_all(settings: Settings) -> Dict[str, int]:
     articles = load_articles(settings.legal_dir / "articles", register)
     store = Services.open(settings.db_path)
     listed = load_procedure_list(settings.catalogue_dir.parent / "procedure_list", procedures)
-    counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": len(listed),
+    counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": store.catalogue.replace_listed(listed),
               "legal documents": len(register.documents), "articles": len(articles)}
     if settings.ward_file.exists():
         store.catalogue.set_ward(load_ward(settings.ward_file))

@@ -262,7 +262,7 @@ def test_the_light_list_names_who_handles_each_procedure(tmp_path):
              "level": "Cấp xã", "handled_by": "Công an cấp xã", "ward": True},
         ]}, allow_unicode=True), encoding="utf-8")
     items = load_procedure_list(folder, [])
-    assert "không do phường giải quyết" in where_handled(items["1.010701"]) and "Cơ quan thuế" in where_handled(items["1.010701"])
+    assert "không nộp tại phường" in where_handled(items["1.010701"]) and "Cơ quan thuế" in where_handled(items["1.010701"])
     assert "Công an phường" in where_handled(items["3.000283"])
     (folder / "b.yml").write_text(yaml.safe_dump({"source": {"title": "x"}, "items": [{"code": "1.010701", "name": "x", "field": "x",
                                                   "level": "x", "handled_by": "x", "ward": True}]}), encoding="utf-8")

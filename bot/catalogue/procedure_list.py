@@ -4,16 +4,20 @@ The catalogue (``data/procedures/``) holds full entries; this list (``data/proce
 rest, so the assistant can say what a procedure is called and where it is handled, and name the office
 when the ward does not handle it (tax, customs, social insurance, the province) instead of guessing.
 Each file: ``source`` (title, url, date) and ``items`` (code, name, field, level, handled_by, ward, entry,
-record). ``motcua load`` validates the files with the catalogue.
+record, and optionally ``aliases``, what citizens call it, and ``url``, its page on the national portal). A
+hand-written file may also hold ``aliases: {code: [...]}`` for procedures another (generated) file lists, so a
+re-generated list keeps them. ``motcua load`` validates the files with the catalogue and stores them
+(:meth:`bot.catalogue.repository.Catalogue.replace_listed`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -35,16 +39,63 @@ class Listed:
     entry: Optional[str] = None  # the full catalogue entry's id, when there is one
     record: Optional[str] = None  # the record it was read from
     source: str = ""  # the list file's source title and date
+    aliases: Tuple[str, ...] = ()  # what citizens call it ("làm hộ chiếu"), hand-written
+    url: Optional[str] = None  # its page on the national portal, when known
+
+    def phrases(self) -> List[str]:
+        """Everything a citizen may call this procedure by."""
+        return [self.name, *self.aliases]
+
+
+WARD_POLICE = "Công an cấp xã"
+WARD_COMMITTEE = "UBND cấp xã"
+PORTAL = "https://dichvucong.gov.vn"
+MAX_NAMED = 5  # procedures named in one reply
+
+
+def _handled(item: Listed) -> str:
+    """Who handles ``item``, as the end of a sentence ("do … giải quyết")."""
+    if item.ward and item.handled_by == WARD_POLICE:
+        return "do Công an phường tiếp nhận và giải quyết"
+    if item.ward and item.handled_by == WARD_COMMITTEE:
+        return "do UBND phường giải quyết; nộp hồ sơ tại Bộ phận Một cửa của phường"
+    if item.ward:  # received at commune level, decided by the office the record names
+        return f"do {item.handled_by} giải quyết"
+    return f"do {item.handled_by} giải quyết, không nộp tại phường"
 
 
 def where_handled(item: Listed) -> str:
     """One sentence a citizen reads: who handles the procedure."""
-    head = f"Thủ tục “{item.name}” (mã {item.code}, lĩnh vực {item.field})"
-    if item.ward and item.handled_by == "Công an cấp xã":
-        return f"{head} do Công an phường tiếp nhận và giải quyết."
-    if item.ward:
-        return f"{head} do UBND phường giải quyết; nộp hồ sơ tại Bộ phận Một cửa của phường."
-    return f"{head} không do phường giải quyết: nộp tại {item.handled_by}."
+    return f"Thủ tục “{item.name}” (mã {item.code}) {_handled(item)}."
+
+
+def _where_to_ask(ward: Dict[str, Any], url: Optional[str]) -> str:
+    hotline = f" (đường dây nóng {ward['hotline']})" if ward.get("hotline") else ""
+    portal = f"xem trên Cổng Dịch vụ công quốc gia: {url}" if url else f"tra theo mã trên Cổng Dịch vụ công quốc gia {PORTAL}"
+    return f"Anh/chị hỏi Bộ phận Một cửa của phường{hotline} hoặc {portal}"
+
+
+def listed_reply(items: Sequence[Listed], ward: Optional[Dict[str, Any]] = None) -> str:
+    """What the assistant says about procedures the light list names and the catalogue has no guide for: who handles
+    each; for those the ward handles, that there is no detailed guide yet and where to ask. Several ``items`` (a
+    name shared by several, such as "thành lập công ty") handled by the same office are named under one sentence."""
+    ward = ward or {}
+    items = list(items)[:MAX_NAMED]
+    if not items:
+        return ""
+    no_guide = "Em chưa có hướng dẫn chi tiết cho {}. " + _where_to_ask(ward, items[0].url if len(items) == 1 else None) + "."
+    if len(items) == 1:
+        item = items[0]
+        if item.ward:
+            return f"{where_handled(item)}\n{no_guide.format('thủ tục này')}"
+        return where_handled(item) + (f"\nThông tin thủ tục trên Cổng Dịch vụ công quốc gia: {item.url}" if item.url else "")
+    if len({_handled(i) for i in items}) == 1:
+        lines = [f"Các thủ tục sau {_handled(items[0])}:", *(f"• {i.name} (mã {i.code})" for i in items)]
+    else:
+        lines = [f"• {where_handled(i)}" for i in items]
+    if any(i.ward for i in items):
+        lines.append(no_guide.format("các thủ tục này"))
+    return "\n".join(lines)
 
 
 def _item(raw: Any, path: Path, index: int, source: str) -> Listed:
@@ -62,8 +113,20 @@ def _item(raw: Any, path: Path, index: int, source: str) -> Listed:
     entry = raw.get("entry")
     if entry is not None and not isinstance(entry, str):
         raise CatalogueError(path, f"{name}.entry", "must be a catalogue id or null")
+    url = raw.get("url")
+    if url is not None and not (isinstance(url, str) and url.startswith("https://")):
+        raise CatalogueError(path, f"{name}.url", "must be an https:// address or null")
     return Listed(raw["code"].strip(), raw["name"].strip(), raw["field"].strip(), raw["level"].strip(),
-                  raw["handled_by"].strip(), raw["ward"], entry, raw.get("record"), source)
+                  raw["handled_by"].strip(), raw["ward"], entry, raw.get("record"), source,
+                  _aliases(raw.get("aliases"), path, f"{name}.aliases"), url)
+
+
+def _aliases(value: Any, path: Path, name: str) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
+        raise CatalogueError(path, name, "must be a list of non-empty texts")
+    return tuple(a.strip() for a in value)
 
 
 def load_procedure_list(directory: Path, catalogue_ids: Optional[Iterable[str]] = None) -> Dict[str, Listed]:
@@ -71,6 +134,7 @@ def load_procedure_list(directory: Path, catalogue_ids: Optional[Iterable[str]] 
     an ``entry`` must name a catalogue entry when ``catalogue_ids`` is given."""
     directory = Path(directory)
     items: Dict[str, Listed] = {}
+    extra: List[Tuple[Path, str, Tuple[str, ...]]] = []  # (file, code, aliases) of a file's ``aliases`` mapping
     known = set(catalogue_ids) if catalogue_ids is not None else None
     for path in sorted(directory.glob("*.yml")) if directory.exists() else []:
         try:
@@ -90,6 +154,14 @@ def load_procedure_list(directory: Path, catalogue_ids: Optional[Iterable[str]] 
             if known is not None and item.entry and item.entry not in known:
                 raise CatalogueError(path, f"items[{index}].entry", f"names no catalogue entry: {item.entry!r}")
             items[item.code] = item
+        more = data.get("aliases") or {}
+        if not isinstance(more, dict):
+            raise CatalogueError(path, "aliases", "must map a listed code to its aliases")
+        extra += [(path, str(code), _aliases(values, path, f"aliases[{code}]")) for code, values in more.items()]
+    for path, code, aliases in extra:
+        if code not in items:
+            raise CatalogueError(path, f"aliases[{code}]", "names no listed procedure")
+        items[code] = dataclasses.replace(items[code], aliases=items[code].aliases + aliases)
     return items
 
 

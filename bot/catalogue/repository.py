@@ -1,4 +1,5 @@
-"""The catalogue as loaded into the database: procedures by id, the ward's own facts. Nothing about dialogue."""
+"""The catalogue as loaded into the database: procedures by id, the light list of the others, the ward's own facts.
+Nothing about dialogue."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import datetime as dt
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import sqlite_utils
 
+from bot.catalogue.procedure_list import Listed
 from bot.catalogue.procedures import Procedure, parse_procedure
 from bot.db import transaction
 
@@ -25,11 +27,12 @@ def _jsonable(value: Any) -> Any:
 
 
 class Catalogue:
-    """The ``procedures`` and ``ward`` tables."""
+    """The ``procedures``, ``listed_procedures`` and ``ward`` tables."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.procedure = lru_cache(maxsize=256)(self._procedure)
+        self.listed = lru_cache(maxsize=1)(self._listed)
 
     def replace(self, procedures: Dict[str, Procedure]) -> int:
         """Make the procedures table hold exactly ``procedures``, in one transaction; returns the count."""
@@ -49,6 +52,28 @@ class Catalogue:
         if not rows:
             return None
         return parse_procedure(json.loads(rows[0]["data"]), Path(f"{procedure_id}.yml"))
+
+    def replace_listed(self, items: Dict[str, Listed]) -> int:
+        """Make the light list hold exactly ``items``, in one transaction; returns the count."""
+        rows = [
+            (i.code, i.name, i.field, i.level, i.handled_by, int(i.ward), i.entry, i.record, i.source,
+             json.dumps(list(i.aliases), ensure_ascii=False), i.url)
+            for i in items.values()
+        ]
+        with transaction(self.db.conn) as conn:
+            conn.execute("delete from listed_procedures")
+            conn.executemany("insert into listed_procedures (code, name, field, level, handled_by, ward, entry, record, source,"
+                             " aliases, url) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.listed.cache_clear()
+        return len(rows)
+
+    def _listed(self) -> Tuple[Listed, ...]:
+        """Every procedure of the light list, by code (read once per process; :meth:`replace_listed` renews it)."""
+        return tuple(
+            Listed(row["code"], row["name"], row["field"], row["level"], row["handled_by"], bool(row["ward"]), row["entry"],
+                   row["record"], row["source"], tuple(json.loads(row["aliases"] or "[]")), row["url"])
+            for row in self.db.query("select * from listed_procedures order by code")
+        )
 
     def ids(self) -> List[str]:
         """Every procedure id in the catalogue."""
