@@ -31,6 +31,7 @@ from bot.services import Services
 from bot.settings import ROOT, Settings
 from bot.workdays import VN_TZ, default_calendar
 from nlu.counter_words import counter_named
+from tests.conftest import say
 
 DATA = ROOT / "data"
 MOTCUA = Path(sys.executable).parent / "motcua"
@@ -257,3 +258,25 @@ def test_motcua_load_stops_on_a_broken_layout_with_a_clear_message(tmp_path):
     assert "Lỗi dữ liệu" in result.stderr and "counters.yml" in result.stderr
     assert "counters[0].procedures[0]" in result.stderr and "khai-sinh-cho-meo" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- through the trained assistant (needs_model: run by `make test`) ------------------------------------------
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("text, expected", [
+    ("nộp hồ sơ đất đai ở quầy nào", "Quầy 3"),
+    ("nop ho so dat dai o quay nao", "Quầy 3"),
+    ("đăng ký khai sinh ở quầy số mấy", "Quầy 1"),
+    ("làm cccd đến quầy nào", "Quầy 6"),
+])
+async def test_the_assistant_sends_each_question_to_its_counter(assistant, user, text, expected):
+    answer = await say(assistant, user, text, as_of="2026-11-25")
+    assert answer.startswith("🪟 " + expected), answer
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_quay_nao_after_a_procedure_answers_for_it(assistant, user):
+    await say(assistant, user, "đăng ký kết hôn cần giấy tờ gì")
+    answer = await say(assistant, user, "thế nộp ở quầy nào")
+    assert "🪟 Quầy 1" in answer and "Đăng ký kết hôn – mang theo" in answer
