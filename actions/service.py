@@ -1,4 +1,4 @@
-"""The rest of the conversation: the one-stop office, feedback, hand-off, subscriptions, fallback."""
+"""The rest of the conversation: feedback, hand-off, subscriptions, fallback (the counters: actions/counters.py)."""
 
 from __future__ import annotations
 
@@ -14,29 +14,6 @@ from actions.procedure_info import answer_correction, aspect_buttons, payload, p
 from bot.people.subscriptions import follow, stop
 from bot.phrases import EMPTY_MESSAGE_REPLY, REFUSAL
 from nlu.dossier_code import EXAMPLE_CODE, explain_invalid, looks_like_code
-
-UNVERIFIED_WARD = "⚠️ Thông tin của phường đang chờ cán bộ cập nhật; vui lòng gọi đường dây nóng để chắc chắn."
-
-
-class ActionCounterInfo(ServiceAction):
-    """Opening hours, address and hotline of the ward's one-stop office."""
-
-    def name(self) -> Text:
-        return "action_counter_info"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        ward = self.services.catalogue.ward()
-        if not ward:
-            dispatcher.utter_message(text="Em chưa có thông tin về Bộ phận Một cửa của phường. Anh/chị vui lòng liên hệ UBND phường.")
-            return []
-        lines = [f"🏛️ Bộ phận Một cửa – {ward['name']}"]
-        for key, label in (("address", "Địa chỉ"), ("hours", "Giờ làm việc"), ("hotline", "Đường dây nóng"), ("online", "Nộp trực tuyến")):
-            if ward.get(key):
-                lines.append(f"• {label}: {ward[key]}")
-        if not ward.get("verified", False):
-            lines.append(UNVERIFIED_WARD)
-        dispatcher.utter_message(text="\n".join(lines))
-        return []
 
 
 class ActionFeedback(ServiceAction):

@@ -97,10 +97,11 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     else:
         assistant = await _assistant(settings)
 
-    from bot.channels import telegram
+    from bot.channels import kiosk, telegram
     from bot.services import shared_services
 
     app = webchat.create_app(assistant)
+    kiosk.mount(app, assistant, shared_services(str(settings.db_path)))  # the entrance's touch screen: /kiosk
     try:
         telegram_config = telegram.TelegramConfig.from_settings(settings)  # None without MOTCUA_TELEGRAM_TOKEN
     except telegram.TelegramConfigError as error:
@@ -121,6 +122,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
         print(f"Zalo OA: webhook http://{host}:{port}/zalo/webhook", flush=True)
     runner = await webchat.serve(app, host, port)
     print(f"Web chat: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    print(f"Kiosk: http://{host}:{port}/kiosk", flush=True)
     stop = asyncio.Event()
     notices = asyncio.ensure_future(_notifications(settings, stop)) if scheduler else None
     try:

@@ -7,6 +7,7 @@ from typing import Dict
 
 import yaml
 
+from bot.catalogue.counters import load_counters
 from bot.catalogue.procedure_list import load_procedure_list
 from bot.catalogue.procedures import CatalogueError, load_catalogue
 from bot.dossiers.records import DossierError, normalise
@@ -26,7 +27,7 @@ def load_ward(path: Path) -> Dict:
 
 def load_all(settings: Settings) -> Dict[str, int]:
     """Validate and load the catalogue, the legal register (every catalogue legal_basis must be one of its entries),
-    the ward facts and the sample dossiers; returns counts."""
+    the ward facts, its counters (``counters.yml`` beside the ward file) and the sample dossiers; returns counts."""
     procedures = load_catalogue(settings.catalogue_dir)
     register = load_register(settings.legal_dir / "register.yml")
     check_catalogue(register, procedures, settings.catalogue_dir)
@@ -37,6 +38,11 @@ def load_all(settings: Settings) -> Dict[str, int]:
               "legal documents": len(register.documents), "articles": len(articles)}
     if settings.ward_file.exists():
         store.catalogue.set_ward(load_ward(settings.ward_file))
+    counters_file = settings.ward_file.with_name("counters.yml")
+    if counters_file.exists():
+        layout, stored = load_counters(counters_file, procedures)
+        store.catalogue.set_counters(stored)
+        counts["counters"] = len(layout.counters)
     demo = settings.samples_dir / "demo_dossiers.yml"
     if demo.exists():
         rows = (yaml.safe_load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])

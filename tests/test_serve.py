@@ -47,6 +47,8 @@ def test_serve_starts_the_web_chat_answers_and_says_only_where_it_listens(settin
         with urllib.request.urlopen(request, timeout=60) as response:
             replies = json.loads(response.read())["replies"]
         assert "khai sinh" in replies[0]["text"].lower() and replies[0]["buttons"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/kiosk", timeout=60) as response:  # the kiosk, same server
+            assert response.status == 200 and 'class="tile"' in response.read().decode()
     finally:
         process.terminate()
         process.wait(timeout=60)

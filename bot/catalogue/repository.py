@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import sqlite_utils
 
+from bot.catalogue.counters import Layout, parse_counters
 from bot.catalogue.procedure_list import Listed
 from bot.catalogue.procedures import Procedure, parse_procedure
 from bot.db import transaction
@@ -27,7 +28,7 @@ def _jsonable(value: Any) -> Any:
 
 
 class Catalogue:
-    """The ``procedures``, ``listed_procedures`` and ``ward`` tables."""
+    """The ``procedures``, ``listed_procedures`` and ``ward`` tables (the ward's facts and its counters)."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
@@ -96,3 +97,13 @@ class Catalogue:
         """The ward's own facts, or an empty mapping."""
         rows = list(self.db.query("select data from ward where key = 'ward'"))
         return json.loads(rows[0]["data"]) if rows else {}
+
+    def set_counters(self, data: Dict[str, Any]) -> None:
+        """Store the counters' layout (``data/counters.yml`` as validated by :func:`bot.catalogue.counters.load_counters`)."""
+        self.db.execute("insert into ward (key, data) values ('counters', ?) on conflict (key) do update set data = excluded.data",
+                        [json.dumps(_jsonable(data), ensure_ascii=False)])
+
+    def counters(self) -> Optional[Layout]:
+        """The counters' layout, or None when none was loaded."""
+        rows = list(self.db.query("select data from ward where key = 'counters'"))
+        return parse_counters(json.loads(rows[0]["data"]), Path("counters.yml")) if rows else None
