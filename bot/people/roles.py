@@ -50,6 +50,7 @@ COMMANDS: Dict[str, FrozenSet[str]] = {
     "tasks": STAFF,             # Resolution 57 task monitoring
     "overdue": STAFF,           # overdue and due-soon dossiers
     "area_broadcast": frozenset({TEAM, LEADER, ADMIN}),  # a community team's notice to its area
+    "petitions": STAFF,         # the department's petitions waiting for an answer, and answering one (actions/petition.py)
     "create_invite": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
     "redeem_invite": frozenset(ROLES),  # everyone may send a code (the code decides); audited like the others
