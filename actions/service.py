@@ -1,4 +1,5 @@
-"""The rest of the conversation: feedback, hand-off, subscriptions, fallback (the counters: actions/counters.py)."""
+"""The rest of the conversation: feedback, subscriptions, fallback (the counters: actions/counters.py; the hand-off:
+actions/handoff.py)."""
 
 from __future__ import annotations
 
@@ -26,23 +27,9 @@ class ActionFeedback(ServiceAction):
         self.services.reviews.record("feedback", tracker.sender_id, latest_text(tracker), latest_intent(tracker) or "")
         dispatcher.utter_message(
             text="Em đã ghi nhận ý kiến của anh/chị và chuyển tới cán bộ phụ trách. Cảm ơn anh/chị đã góp ý ạ. "
-            "Nếu cần phản ánh chính thức, anh/chị có thể gửi qua Cổng Dịch vụ công quốc gia (mục Phản ánh, kiến nghị)."
-        )
-        return []
-
-
-class ActionHandoff(ServiceAction):
-    """Records that the citizen wants a person and says how to reach one."""
-
-    def name(self) -> Text:
-        return "action_handoff"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        self.services.reviews.record("handoff_requests", tracker.sender_id, latest_text(tracker), latest_intent(tracker) or "")
-        hotline = self.services.catalogue.ward().get("hotline")
-        contact = f" Anh/chị cũng có thể gọi {hotline} trong giờ làm việc." if hotline else ""
-        dispatcher.utter_message(
-            text="Em đã chuyển yêu cầu tới cán bộ Bộ phận Một cửa; cán bộ sẽ trả lời anh/chị sớm nhất trong giờ làm việc." + contact
+            "Nếu cần phản ánh, kiến nghị chính thức (có số theo dõi và hạn trả lời), anh/chị bấm nút bên dưới, hoặc gửi "
+            "qua Cổng Dịch vụ công quốc gia (mục Phản ánh, kiến nghị).",
+            buttons=[{"title": "Gửi phản ánh chính thức", "payload": "/petition"}],
         )
         return []
 

@@ -227,13 +227,14 @@ def _date_arg(value: str) -> dt.date:
 def _indicators(settings: Settings, args: argparse.Namespace) -> int:
     """``motcua indicators``: Decision 766's indicators for a period (text or JSON), optionally the 12-month chart."""
     from bot.officials.indicators import compute, indicators_text, monthly_trend, trend_png
+    from bot.officials.satisfaction import ratings_for
     from bot.services import Services
 
     if args.end < args.start:
         print("--to phải sau hoặc bằng --from.", file=sys.stderr)
         return 2
     store = Services.open(settings.db_path)
-    report = compute(store.db, store.catalogue, args.start, args.end)
+    report = compute(store.db, store.catalogue, args.start, args.end, ratings=ratings_for(store.db, args.start, args.end))
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) if args.json else indicators_text(report))
     if args.chart:
         with open(args.chart, "wb") as out:

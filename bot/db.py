@@ -232,10 +232,52 @@ def _schema_5(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# A person, a complaint, a rating (issue 13; bot/people/handoff.py, petitions.py, ratings.py, waiting.py):
+# ``handoffs``: a citizen's conversation relayed to an official (``citizen_id``/``official_id`` are users.id; state
+# open -> closed); ``handoff_messages``: every relayed message, whose id makes its outbox event (once each);
+# ``petitions``: phản ánh, kiến nghị with their reference ``ref`` (PA-2026-000123: ``year`` + per-year ``seq``), kind
+# (``conduct`` = hành vi hành chính, ``rules`` = quy định hành chính, as Biểu 06a counts them), the field and the
+# department they were routed to, the due moment, and the answer once handled; ``ratings``: one 1–5 rating (and an
+# optional comment) per (dossier, person); ``waiting``: what an account's next message answers (a hand-off's
+# consent, a petition's text, a rating's comment), until ``expires_at``.
+SCHEMA_7 = """
+create table if not exists handoffs (id integer primary key, citizen_id integer not null, official_id integer not null,
+    department text not null, procedure_id text, state text not null check (state in ('open', 'closed')),
+    opened_at text not null, closed_at text, closed_by text);
+create index if not exists handoffs_citizen on handoffs (citizen_id) where state = 'open';
+create index if not exists handoffs_official on handoffs (official_id) where state = 'open';
+create table if not exists handoff_messages (id integer primary key, handoff_id integer not null, at text not null,
+    sender text not null check (sender in ('citizen', 'official')), text text not null, deliver_from text);
+create index if not exists handoff_messages_handoff on handoff_messages (handoff_id, id);
+create table if not exists petitions (id integer primary key, ref text not null unique, year integer not null,
+    seq integer not null, citizen_id integer, person_id integer, text text not null,
+    kind text not null check (kind in ('conduct', 'rules')), field text, department text not null, procedure_id text,
+    dossier_code text, received_at text not null, due_at text not null,
+    state text not null check (state in ('received', 'handled')), answer text, handled_at text, handled_by integer,
+    unique (year, seq));
+create index if not exists petitions_received on petitions (received_at);
+create index if not exists petitions_open on petitions (department, due_at) where state = 'received';
+create index if not exists petitions_person on petitions (person_id);
+create index if not exists petitions_dossier on petitions (upper(dossier_code));
+create table if not exists ratings (id integer primary key, dossier_code text not null, person_id integer not null,
+    account_id integer not null, score integer not null check (score between 1 and 5), comment text,
+    rated_at text not null, unique (dossier_code, person_id));
+create index if not exists ratings_code on ratings (upper(dossier_code));
+create table if not exists waiting (account_id integer primary key, kind text not null, data text not null default '{}',
+    since text not null, expires_at text not null);
+"""
+
+
+def _schema_7(conn: sqlite3.Connection) -> None:
+    """Hand-offs and their messages, petitions, ratings, and what an account's next message answers (SCHEMA_7)."""
+    for statement in _statements(SCHEMA_7):
+        conn.execute(statement)
+
+
 # The light list of procedures (bot/catalogue/procedure_list.py), replaced whole by `motcua load`: every commune-level
 # procedure by code, name, field, level and who handles it (``ward`` 1 when the ward's one-stop office or the ward's
 # police receives it), the catalogue entry when there is one, what citizens call it (``aliases``, a JSON list) and its
-# page on the national portal. Step 8: steps 6 and 7 are other branches' (``migrate`` accepts the gap).
+# page on the national portal.
 SCHEMA_8 = """
 create table if not exists listed_procedures (code text primary key, name text not null, field text not null,
     level text not null, handled_by text not null, ward integer not null, entry text, record text,
@@ -256,6 +298,7 @@ MIGRATIONS: List[Migration] = [
     (3, "dossiers: field, online level, digitised, supplement requests", _schema_3),
     (4, "users.area, invites, invite_failures, audit_log", _schema_4),
     (5, "Resolution-57 tasks and their updates; dossiers by finished and received time", _schema_5),
+    (7, "hand-offs, petitions, ratings, waiting answers", _schema_7),
     (8, "the light list of procedures (listed_procedures)", _schema_8),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -5,7 +5,7 @@ from the command that starts them). Nothing here knows about dialogue or channel
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Union
 
@@ -14,14 +14,20 @@ import sqlite_utils
 from bot.catalogue.repository import Catalogue
 from bot.db import open_database
 from bot.delivery.files import OutgoingFiles
+from bot.delivery.outbox import Outbox
 from bot.dossiers.records import Dossiers
 from bot.legal.library import Law
 from bot.officials.tasks import Tasks
 from bot.people.audit import Audit
+from bot.people.desk import Desk
+from bot.people.handoff import Handoffs
 from bot.people.invites import Invites
+from bot.people.petitions import Petitions
+from bot.people.ratings import DossierRatings
 from bot.people.reviews import Reviews
 from bot.people.subscriptions import Subscriptions
 from bot.people.users import Users
+from bot.people.waiting import Waiting
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,38 @@ class Services:
         catalogue = Catalogue(db)
         return cls(Path(path), db, catalogue, Dossiers(db, catalogue), Users(db), Subscriptions(db), Reviews(db),
                    Invites(db), Audit(db), Tasks(db), legal=Law(Path(legal_dir) if legal_dir else None))
+
+    # A person, a complaint, a rating (issue 13): built on first use, over the same database; notices go through
+    # this process's own outbox connection.
+    @cached_property
+    def outbox(self) -> Outbox:
+        """The outbox of this database (its own connection)."""
+        return Outbox(self.path)
+
+    @cached_property
+    def handoffs(self) -> Handoffs:
+        """Conversations handed to an official (bot/people/handoff.py)."""
+        return Handoffs(self.db, self.users, lambda: self.outbox)
+
+    @cached_property
+    def petitions(self) -> Petitions:
+        """Phản ánh, kiến nghị (bot/people/petitions.py)."""
+        return Petitions(self.db, self.users, lambda: self.outbox)
+
+    @cached_property
+    def ratings(self) -> DossierRatings:
+        """Citizens' ratings of finished dossiers (bot/people/ratings.py)."""
+        return DossierRatings(self.db)
+
+    @cached_property
+    def waiting(self) -> Waiting:
+        """What an account's next message answers (bot/people/waiting.py)."""
+        return Waiting(self.db)
+
+    @cached_property
+    def desk(self) -> Desk:
+        """What the engine asks before the NLU (bot/people/desk.py)."""
+        return Desk(self.users, self.waiting, self.handoffs, self.petitions, self.ratings)
 
 
 @lru_cache(maxsize=8)

@@ -17,8 +17,9 @@ chat's aiohttp app and hands each update to ``application.update_queue`` (PTB's 
 
 Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy, and two not in the menu: /moi <mã mời> (an invited person
 takes their role) and /taomoi <vai trò> <bộ phận> (an admin makes an invite), both payloads the invite actions
-judge, like the officials' /baocao, /chiso, /nhiemvu and /ratsoat (payloads of ask_report, ask_indicators, ask_tasks, ask_legal_review, whose
-actions check the role); any other command gets :data:`bot.phrases.REFUSAL`, the words an official command gets from someone whose
+judge, like the officials' /baocao, /chiso, /nhiemvu and /ratsoat (payloads of ask_report, ask_indicators, ask_tasks,
+ask_legal_review, whose actions check the role); /ketthuc ends a conversation with an official (the engine's desk
+takes it) and /phananh is the ``petition`` payload; any other command gets :data:`bot.phrases.REFUSAL`, the words an official command gets from someone whose
 role may not run it, so neither tells which commands exist. Any other text goes to ``assistant.handle`` as
 ``telegram:<chat id>``; button taps feed the button's payload back as the user's message. Every account is
 recorded with ``store.users.seen("telegram", chat_id, name)``. Rendering and the outbox's sender are in
@@ -323,6 +324,16 @@ async def ratsoat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _officials(update, context, "ask_legal_review")
 
 
+async def ketthuc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ketthuc [#số]: end a conversation with an official (the desk before the NLU decides, bot/people/desk.py)."""
+    await converse(update, context, ("/ketthuc " + " ".join(context.args or [])).strip()[:100])
+
+
+async def phananh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/phananh [PA-…] [đã xử lý: …]: file a petition, its status, an official's list or answer (the ``petition`` action)."""
+    await _officials(update, context, "petition")
+
+
 async def _officials(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str) -> None:
     request = " ".join(context.args or []).strip()[:300]
     await converse(update, context, f"/{intent}" + (json.dumps({"officials_request": request}, ensure_ascii=False) if request else ""))
@@ -375,6 +386,8 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("chiso", chiso, filters=messages))
     application.add_handler(CommandHandler("nhiemvu", nhiemvu, filters=messages))
     application.add_handler(CommandHandler("ratsoat", ratsoat, filters=messages))
+    application.add_handler(CommandHandler("ketthuc", ketthuc, filters=messages))
+    application.add_handler(CommandHandler("phananh", phananh, filters=messages))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import unicodedata
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from bot.catalogue.answers import guide_document
 from bot.catalogue.documents import DOCX_MIME, docx
@@ -21,6 +21,7 @@ from bot.logs import quiet_libraries
 from bot.phrases import EMPTY_MESSAGE_REPLY
 from bot.services import Services, shared_services
 from bot.settings import Settings
+from bot.timeutil import now_vn
 
 MAX_CHARS = 2000  # longer messages are cut for understanding; the reply says so
 TOO_LONG = "(Tin nhắn dài quá {limit} ký tự, em chỉ đọc phần đầu.)"
@@ -45,10 +46,12 @@ def clean_input(text: Optional[str]) -> str:
 class Assistant:
     """A loaded Rasa agent with motcua's tracker store and in-process actions."""
 
-    def __init__(self, agent: Any, settings: Settings, services: Services) -> None:
+    def __init__(self, agent: Any, settings: Settings, services: Services,
+                 clock: Callable[[], dt.datetime] = now_vn) -> None:
         self.agent = agent
         self.settings = settings
         self.services = services
+        self.clock = clock  # the moment a message arrives (the desk: hand-offs, office hours)
 
     @classmethod
     async def load(cls, settings: Settings, model_path: Optional[Path] = None, tracker_store_class: Any = None) -> "Assistant":
@@ -103,9 +106,10 @@ class Assistant:
         }
 
     async def handle(self, user_id: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Reply]:
-        """Run one user message through the dialogue and return the replies."""
-        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+        """Run one user message through the dialogue and return the replies.
 
+        The desk (bot/people/desk.py) sees it first: a message of an open hand-off, a rating button, the answer the
+        conversation waits for are taken there, on every channel, and never reach the NLU."""
         text = clean_input(text)
         if not text:
             return [Reply(EMPTY_MESSAGE_REPLY)]
@@ -113,6 +117,11 @@ class Assistant:
         if len(text) > MAX_CHARS:
             text = text[:MAX_CHARS]
             notes.append(Reply(TOO_LONG.format(limit=MAX_CHARS)))
+        taken = self.services.desk.handle(str(user_id), text, self.clock())
+        if taken is not None:
+            return notes + taken
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
         output = CollectingOutputChannel()
         message = UserMessage(text, output, sender_id=str(user_id), metadata=metadata or {})
         await self.agent.handle_message(message)

@@ -24,6 +24,12 @@
   their department handles (bot/legal/review.py: documents amended, replaced, changing within 120 days, unconfirmed)
   when its findings changed, event ``legal:<official id>:<fingerprint of the findings>``: the same findings are never
   sent twice, a new finding makes a new notice.
+- **Rating requests** (:func:`rating_requests`): when a followed dossier ends (done or returned; its own cursor
+  ``rating_cursor`` over ``dossier_history``, started at the newest row like the status notices), each subscriber
+  is asked once to rate it 1–5 (bot/people/ratings.py), event ``rating:<code>``: unique per recipient, so a second
+  final status or a restart asks nobody twice.
+- **Petitions in the digest**: each official's digest ends with the department's petitions waiting for an answer
+  (bot/people/petitions.py), new and overdue counted.
 - **Task deadline warnings** (:func:`task_warnings`): the lead unit's officials hear about a Resolution-57 task 7, 3
   and 1 days before its deadline and once when it is missed (bot/officials/tasks.py), event
   ``task:<id>:<stage>:<deadline>``.
@@ -48,6 +54,8 @@ from bot.db import OPEN_SQL, transaction
 from bot.delivery.outbox import Outbox
 from bot.delivery.text import shorten
 from bot.dossiers.presentation import STATUS_NAMES, mask_name
+from bot.people import ratings as rating_rules
+from bot.people.petitions import digest_section as petitions_section
 from bot.people.subscriptions import subscribed_accounts
 from bot.people.users import User
 from bot.services import Services
@@ -127,6 +135,31 @@ def status_notices(services: Services, outbox: Outbox, *, batch: int = 1000) -> 
                     queued += outbox.enqueue(account, f"dossier:{dossier['code']}:status:{change['id']}", text)
             after = change["id"]
         _set_state(outbox, "history_cursor", str(after))  # enqueue is idempotent: a crash before this only repeats no-ops
+
+
+FINAL = ("done", "returned")  # a dossier that ended with a result: its followers are asked to rate it
+
+
+def rating_requests(services: Services, outbox: Outbox, *, batch: int = 1000) -> int:
+    """Ask each subscriber of a dossier that just ended (done or returned) to rate it, once; returns how many."""
+    cursor = _state(outbox, "rating_cursor")
+    if cursor is None:  # first run: dossiers that ended before ratings existed are not asked about
+        _set_state(outbox, "rating_cursor", str(services.dossiers.latest_history_id()))
+        return 0
+    after, queued = int(cursor), 0
+    while True:
+        changes = services.dossiers.history_since(after, limit=batch)
+        if not changes:
+            return queued
+        for change in changes:
+            dossier = services.dossiers.get(change["code"]) if change["status"] in FINAL else None
+            if dossier is not None:
+                procedure = services.catalogue.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
+                text, buttons = rating_rules.question(dossier["code"], procedure.short_name if procedure else None)
+                for account in subscribed_accounts(services.users, services.subscriptions, f"dossier:{dossier['code']}"):
+                    queued += outbox.enqueue(account, rating_rules.event(dossier["code"]), text, buttons)
+            after = change["id"]
+        _set_state(outbox, "rating_cursor", str(after))
 
 
 # overdue alerts ---------------------------------------------------------------------------------------------
@@ -261,6 +294,9 @@ def daily_digests(services: Services, outbox: Outbox, now: dt.datetime, *, calen
             continue
         parts = grouped[official.department]
         text = digest_text(official.department, today, next_day, parts["overdue"], parts["today"], parts["next"], local, calendar)
+        petitions = petitions_section(services.petitions.pending(official.department), local)
+        if petitions:
+            text = shorten("\n\n".join([text, "\n".join(petitions)]), MAX_CHARS)
         queued += outbox.enqueue(account, f"digest:{today.isoformat()}:{official.id}", text)
     return queued
 
@@ -331,12 +367,13 @@ def leader_summary_text(services: Services, today: dt.date, report_summary: Opti
     """The Monday message: the execution report's summary and the indicators of :func:`weekly_period`, then the
     Resolution-57 task summary (when tasks are registered)."""
     from bot.officials.indicators import compute, indicators_text
+    from bot.officials.satisfaction import ratings_for
     from bot.officials.tasks import summary_text
 
     start, end = weekly_period(today)
     summary = (report_summary or execution_report_summary)(services, start, end)
     parts = [summary.strip()] if summary else []
-    parts.append(indicators_text(compute(services.db, services.catalogue, start, end)))
+    parts.append(indicators_text(compute(services.db, services.catalogue, start, end, ratings=ratings_for(services.db, start, end))))
     tasks = services.tasks.summary(today)
     if tasks.total:
         parts.append(summary_text(tasks))

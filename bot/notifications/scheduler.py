@@ -7,7 +7,8 @@ id                 when                                           what
 =================  =============================================  ==============================================
 ``daily-digest``   ``MOTCUA_DIGEST_TIME`` (07:30) every day       :func:`bot.notifications.daily_digests`
 ``overdue-scan``   every ``MOTCUA_OVERDUE_EVERY_MINUTES`` (5)     :func:`bot.notifications.overdue_alerts`
-``status-notices`` every ``MOTCUA_STATUS_EVERY_SECONDS`` (30)     :func:`bot.notifications.status_notices`
+``status-notices`` every ``MOTCUA_STATUS_EVERY_SECONDS`` (30)     :func:`bot.notifications.status_notices`, then
+                                                                 :func:`bot.notifications.jobs.rating_requests`
 ``eid-tips``       ``MOTCUA_TIPS_TIME`` (09:00) every day         :func:`bot.notifications.eid_tips`
                    (``MOTCUA_TIPS_EVERY_DAYS``: 7 between tips)
 ``leader-weekly``  ``MOTCUA_LEADER_TIME`` (08:00) every Monday      :func:`bot.notifications.leader_weekly`
@@ -221,9 +222,9 @@ def overdue_job(db_path: str) -> int:
 
 def status_job(db_path: str) -> int:
     """Queue status-change notices."""
-    from bot.notifications.jobs import status_notices
+    from bot.notifications.jobs import rating_requests, status_notices
 
-    return _record(db_path, "status-notices", lambda store, outbox: status_notices(store, outbox))
+    return _record(db_path, "status-notices", lambda store, outbox: status_notices(store, outbox) + rating_requests(store, outbox))
 
 
 def tips_job(db_path: str, every_days: float = 7.0) -> int:

@@ -398,5 +398,7 @@ def chat_indicators(db: sqlite_utils.Database, catalogue: Catalogue, today: dt.d
         end = today - dt.timedelta(days=1)
     if start is None:
         start = end.replace(day=1)
-    text = indicators_text(compute(db, catalogue, start, end))
+    from bot.officials.satisfaction import ratings_for  # it imports this module
+
+    text = indicators_text(compute(db, catalogue, start, end, ratings=ratings_for(db, start, end)))
     return text, trend_png(monthly_trend(db, catalogue, end)) if chart else None

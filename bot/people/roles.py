@@ -51,6 +51,7 @@ COMMANDS: Dict[str, FrozenSet[str]] = {
     "overdue": STAFF,           # overdue and due-soon dossiers
     "legal_review": STAFF,      # the legal-basis review of the catalogue (/ratsoat)
     "area_broadcast": frozenset({TEAM, LEADER, ADMIN}),  # a community team's notice to its area
+    "petitions": STAFF,         # the department's petitions waiting for an answer, and answering one (actions/petition.py)
     "create_invite": frozenset({ADMIN}),
     "audit": frozenset({ADMIN}),
     "redeem_invite": frozenset(ROLES),  # everyone may send a code (the code decides); audited like the others
