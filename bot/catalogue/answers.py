@@ -284,12 +284,14 @@ def fit(head: List[str], items: List[Optional[Item]], footer_lines: List[str], e
             if not _shrink(shown, limits, floor):
                 return None
 
+    # each item takes a line at least: a list longer than the screen's free lines cannot fit, however cut
+    room = PHONE_LINES - phone_lines("\n".join([*head, *footer_lines])) if head or footer_lines else PHONE_LINES
     attempts = [([extra], KEEP_EXTRA_ABOVE), ([], MIN_ITEM)] if extra else [([], MIN_ITEM)]
     for after, floor in attempts:
-        text = shortest_fit(items, after, floor)
+        text = shortest_fit(items, after, floor) if len(items) + len(after) <= room else None
         if text:
             return text
-    for keep in range(len(items) - 1, 0, -1):
+    for keep in range(min(len(items) - 1, room - 1), 0, -1):  # room - 1: the "… và N khác" line
         text = shortest_fit(items[:keep], [f"… và {len(items) - keep} {more} khác"], MIN_ITEM)
         if text:
             return text
