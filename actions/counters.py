@@ -17,6 +17,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ServiceAction, latest_entities, latest_text, question_moment
+from actions.listed import answer_listed
 from actions.procedure_info import answer_buttons, choice_buttons, payload, procedure_from_message
 from bot.catalogue.counters import counter_answer, office_answer, procedure_answer
 from bot.workdays import default_calendar
@@ -51,6 +52,9 @@ class ActionCounterInfo(ServiceAction):
                     lead = "Mỗi thủ tục nộp ở một quầy khác nhau. Anh/chị hỏi thủ tục nào ạ? Chọn một số:"
                 dispatcher.utter_message(text=lead, buttons=choice_buttons(candidates, "ask_counter", names))
                 return [SlotSet("procedure_candidates", candidates), SlotSet("pending_aspect", "where")]
+            listed = answer_listed(dispatcher, tracker, self.services)  # "xin lý lịch tư pháp ở đâu": who handles it
+            if listed is not None:
+                return listed
             named = counter_named(text, layout)
             if named is not None:
                 tiles = [t for t in layout.tiles if catalogue.procedure(t.procedure)
