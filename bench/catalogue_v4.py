@@ -1,0 +1,102 @@
+"""The catalogue held-out set v4 (issue 12): intent accuracy and procedure resolution over the whole catalogue.
+
+bench/data/catalogue_heldout_v4.yml was written blind on 2026-11-28 (the writer saw only the national portal's records,
+never motcua's data): 376 messages labelled with an intent and the national code of the procedure meant (or
+``outside: true`` for one the ward does not handle). Each message goes through the trained model (intent, the
+``procedure`` entity) and, when the catalogue names nothing, the light list (actions/listed.py). Prints aggregates
+only, never a message: the set stays blind (misses are written to bench/results/, not committed; don't read them
+before the set is retired).
+
+- intent: the predicted intent is the labelled one (``nlu_fallback`` counts as a miss);
+- procedure (ward messages): the catalogue entry found has the labelled code; "listed" also counts a light-list item
+  with that code (named with its code and where to ask); "coverage" is the share of labelled codes the catalogue has;
+- outside: named with an office outside the ward (the light list), or not.
+
+    .venv/bin/python bench/catalogue_v4.py --model models/motcua.tar.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.catalogue.procedure_list import load_procedure_list  # noqa: E402
+from bot.catalogue.procedures import load_catalogue  # noqa: E402
+from bot.conversation.engine import Assistant, latest_model  # noqa: E402
+from bot.loader import load_all  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from nlu.listed import ListedResolver  # noqa: E402
+
+SET = ROOT / "bench" / "data" / "catalogue_heldout_v4.yml"
+
+
+def share(rows: List[bool]) -> str:
+    return f"{100.0 * sum(rows) / len(rows):.1f} % ({sum(rows)}/{len(rows)})" if rows else "–"
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "catalogue_v4.json")
+    args = parser.parse_args()
+    messages = yaml.safe_load(SET.read_text(encoding="utf-8"))["messages"]
+    work = Path(tempfile.mkdtemp(prefix="motcua-v4-"))
+    settings = dataclasses.replace(Settings.from_env(env={}), db_path=work / "motcua.db", tracker_db_path=work / "tracker.db")
+    load_all(settings)
+    procedures = load_catalogue(settings.catalogue_dir)
+    code_of = {p.id: (p.code or "").strip() for p in procedures.values()}
+    codes = set(code_of.values())
+    listed = ListedResolver(load_procedure_list(settings.catalogue_dir.parent / "procedure_list", procedures).values())
+    assistant = await Assistant.load(settings, args.model or latest_model(settings.models_dir))
+    rows: List[Dict[str, Any]] = []
+    latency = []
+    for m in messages:
+        start = time.perf_counter()
+        parsed = await assistant.parse(m["text"])
+        latency.append((time.perf_counter() - start) * 1000)
+        found = (parsed["procedure"] or {}).get("id")
+        items = [] if found else (listed.resolve(m["text"]) or [])
+        rows.append({
+            "text": m["text"], "diacritics": bool(m.get("diacritics")), "outside": m.get("outside") is True,
+            "life_event": bool(m.get("life_event")), "code": str(m.get("code") or ""), "intent": m.get("intent"),
+            "predicted_intent": parsed["intent"], "predicted": found, "predicted_code": code_of.get(found or "", ""),
+            "listed_codes": [i.code for i in items], "listed_outside": bool(items) and not any(i.ward for i in items),
+        })
+    ward = [r for r in rows if not r["outside"]]
+    report = {
+        "messages": len(rows),
+        "intent": share([r["predicted_intent"] == r["intent"] for r in rows]),
+        "intent with / without diacritics": [share([r["predicted_intent"] == r["intent"] for r in rows if r["diacritics"] == d])
+                                             for d in (True, False)],
+        "procedure (ward messages, catalogue)": share([r["predicted_code"] == r["code"] for r in ward]),
+        "procedure with / without diacritics": [share([r["predicted_code"] == r["code"] for r in ward if r["diacritics"] == d])
+                                                for d in (True, False)],
+        "procedure, life events": share([r["predicted_code"] == r["code"] for r in ward if r["life_event"]]),
+        "procedure (catalogue or light list with its code)": share([r["predicted_code"] == r["code"] or r["code"] in r["listed_codes"]
+                                                                   for r in ward]),
+        "coverage: labelled codes the catalogue has": share([r["code"] in codes for r in ward]),
+        "procedure where the catalogue has the code": share([r["predicted_code"] == r["code"] for r in ward if r["code"] in codes]),
+        "outside named with who handles it": share([r["listed_outside"] for r in rows if r["outside"]]),
+        "outside taken by a catalogue entry": share([bool(r["predicted"]) for r in rows if r["outside"]]),
+        "parse p95 ms": round(sorted(latency)[int(0.95 * (len(latency) - 1))], 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"report": report, "rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
