@@ -13,6 +13,7 @@ from nlu.normalize import words
 
 MIN_KNOWN_SHARE = 0.34  # at least a third of the words must be known
 MAX_SHORT = 2           # in a message of up to this many words, one known word is enough
+MAX_WORD_CHARS = 25     # longer is no word, however it normalises ("aaaa…a" collapses to "a", teencode for "anh")
 
 
 def vocabulary(texts: Iterable[str]) -> Set[str]:
@@ -26,7 +27,7 @@ def vocabulary(texts: Iterable[str]) -> Set[str]:
 
 def understood(text: str, known: Set[str]) -> bool:
     """False when too few of the message's words are known to trust any intent."""
-    tokens = [part for word in words(text) for part in word.norm.split()]
+    tokens = [part if len(word.text) <= MAX_WORD_CHARS else "\u2047" for word in words(text) for part in word.norm.split()]
     tokens = [t for t in tokens if not t.isdigit()]
     if not tokens:
         return True  # numbers, codes, emoji: other rules answer these

@@ -49,3 +49,11 @@ def test_strip_diacritics_handles_d_bar():
 def test_very_long_input_is_handled():
     text = "khai sinh " * 2000
     assert len(tokens(text)) == 4000
+
+
+def test_a_run_of_one_letter_is_no_word_even_if_it_normalises_to_one():
+    from nlu.vocabulary import understood
+
+    known = {"anh", "khai", "sinh"}
+    assert not understood("a" * 2000, known)  # "aaaa…a" collapses to "a" (teencode for "anh"), but it is no word
+    assert understood("aaaa anh ơi", known) and understood("khai sinh", known)
