@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict
 
-import yaml
-
+from bot import yamltext
 from bot.catalogue.counters import load_counters
 from bot.catalogue.procedure_list import load_procedure_list
 from bot.catalogue.procedures import CatalogueError, load_catalogue
@@ -19,7 +18,7 @@ from bot.settings import Settings
 
 def load_ward(path: Path) -> Dict:
     """The ward's own facts from ``data/ward.yml``."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = yamltext.load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict) or not data.get("name"):
         raise CatalogueError(Path(path), "name", "is required")
     return data
@@ -45,7 +44,7 @@ def load_all(settings: Settings) -> Dict[str, int]:
         counts["counters"] = len(layout.counters)
     demo = settings.samples_dir / "demo_dossiers.yml"
     if demo.exists():
-        rows = (yaml.safe_load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])
+        rows = (yamltext.load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])
         for index, row in enumerate(rows):
             try:
                 normalise(row)

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import holidays
-import yaml
 
+from bot import yamltext
 from bot.timeutil import VN_TZ
 from bot.timeutil import local as _local
 
@@ -245,7 +245,7 @@ def _check_amount(value: float, what: str) -> None:
 def _load_days_off(path: Path) -> tuple[dict[date, Adjustment], list[AnnualHoliday], frozenset[int]]:
     """Read and check the data file; errors name the file and the entry."""
     with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yamltext.load(handle) or {}
     adjustments: dict[date, Adjustment] = {}
     for i, entry in enumerate(data.get("days") or []):
         where = f"{path}: days[{i}]"

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, TextIO
 
-import yaml
-
+from bot import yamltext
 from bot.catalogue.importer import RecordError, draft, import_records, read_records, record_date, report_changes
 from bot.catalogue.procedure_list import list_file
 from bot.catalogue.procedures import CatalogueError, load_catalogue
@@ -50,7 +49,7 @@ def run_list(settings: Settings, records: List[str], day: Optional[str], output:
     """Write the light list of the records' commune-level procedures (code, name, field, level, who handles it)."""
     by_code = {}
     for path in sorted(settings.catalogue_dir.glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamltext.load(path.read_text(encoding="utf-8")) or {}
         if data.get("code"):
             by_code.setdefault(str(data["code"]), data["id"])
     items: List[Dict[str, Any]] = []
@@ -91,7 +90,7 @@ def report(directory: Path, today: dt.date) -> str:
     load_catalogue(directory)  # the report is of a valid catalogue
     groups: Dict[str, List[tuple]] = {"đã kiểm tra": [], "nhập tự động, chưa kiểm tra": [], "viết tay, chưa kiểm tra": []}
     for path in sorted(Path(directory).glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.load(path.read_text(encoding="utf-8"))
         state = "đã kiểm tra" if data.get("verified") else ("nhập tự động, chưa kiểm tra" if data.get("imported") else "viết tay, chưa kiểm tra")
         day = _source_day(path, data)
         groups[state].append((data["id"], data.get("code"), day, (today - day).days if day else None))

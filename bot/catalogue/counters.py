@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
+from bot import yamltext
 from bot.catalogue.answers import UNVERIFIED, Item, document_items, fit, plain
 from bot.catalogue.procedures import CatalogueError, Procedure
 from bot.timeutil import VN_TZ, local
@@ -238,7 +239,7 @@ def load_counters(path: Path, procedures: Mapping[str, Procedure]) -> Tuple[Layo
     """Read and validate ``data/counters.yml`` against the catalogue; returns the layout and the data to store."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise CatalogueError(path, "(file)", f"is not valid YAML: {error}") from None
     layout = parse_counters(data, path, procedures)

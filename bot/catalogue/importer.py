@@ -40,6 +40,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot import yamltext
+
 PORTAL = "Cổng Dịch vụ công quốc gia"
 CHANNEL_NAMES = {"Trực tiếp": "truc_tiep", "Trực tuyến": "truc_tuyen", "Dịch vụ bưu chính": "buu_chinh"}
 CHANNEL_LABEL = {"truc_tiep": "nộp trực tiếp", "truc_tuyen": "nộp trực tuyến", "buu_chinh": "nộp qua bưu chính"}
@@ -794,7 +796,7 @@ def existing_by_code(directory: Path) -> Dict[str, Tuple[Path, Dict[str, Any]]]:
     """The catalogue's entries by code (a code held by two files keeps the first, by file name)."""
     out: Dict[str, Tuple[Path, Dict[str, Any]]] = {}
     for path in sorted(Path(directory).glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamltext.load(path.read_text(encoding="utf-8")) or {}
         if isinstance(data, dict) and data.get("code"):
             out.setdefault(str(data["code"]), (path, data))
     return out

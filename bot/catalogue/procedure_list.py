@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot import yamltext
 from bot.catalogue.procedures import CatalogueError
 
 CODE = re.compile(r"^[0-9]\.[0-9]{6}$")
@@ -138,7 +139,7 @@ def load_procedure_list(directory: Path, catalogue_ids: Optional[Iterable[str]] 
     known = set(catalogue_ids) if catalogue_ids is not None else None
     for path in sorted(directory.glob("*.yml")) if directory.exists() else []:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yamltext.load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise CatalogueError(path, "(file)", f"is not valid YAML: {error}") from None
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):

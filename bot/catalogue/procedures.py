@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+from bot import yamltext
+
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHANNELS = {"truc_tiep", "buu_chinh", "truc_tuyen"}
 SHORT_NAME = 60
@@ -249,7 +251,7 @@ def load_catalogue(directory: Path) -> Dict[str, Procedure]:
         raise CatalogueError(directory, "(directory)", "holds no procedure files (*.yml)")
     for path in files:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yamltext.load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             raise CatalogueError(path, "(file)", f"is not valid YAML: {error}") from None
         procedure = parse_procedure(data, path)

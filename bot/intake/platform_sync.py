@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import httpx
 import yaml
 
+from bot import yamltext
 from bot.dossiers.records import COLUMNS, DossierError, iso, normalise
 from bot.intake.vocabulary import flag, online_level, submission
 from bot.services import Services
@@ -100,7 +101,7 @@ class Mapping:
     def load(cls, path: Path) -> "Mapping":
         """Read and check a mapping file; errors name the file and the key."""
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            data = yamltext.load(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as error:
             raise SyncError(f"{path}: không đọc được tệp ánh xạ: {error}") from None
         request, response = data.get("request") or {}, data.get("response") or {}

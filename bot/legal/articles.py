@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-import yaml
-
+from bot import yamltext
 from bot.legal.register import Register, RegisterError
 
 SENTENCE_END = re.compile(r"(?<=[.;:])\s+(?=[A-ZĐÀ-Ỹ0-9])")
@@ -94,7 +93,7 @@ def load_articles(directory: Path, register: Register) -> Articles:
         path = Path(directory) / f"{document.slug}.yml"
         if not path.exists():
             raise RegisterError(path, "(file)", f"is missing: run `python -m bot.legal.extract {document.number}`")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamltext.load(path.read_text(encoding="utf-8")) or {}
         if data.get("document") != document.number:
             raise RegisterError(path, "document", f"must be {document.number}, got {data.get('document')!r}")
         for index, item in enumerate(data.get("articles") or []):

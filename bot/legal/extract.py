@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
+from bot import yamltext
 from bot.settings import ROOT
 
 CORPUS = ROOT.parent / "shared" / "legal-corpus"
@@ -117,7 +118,7 @@ def extract(document: Dict[str, Any], corpus: Path = CORPUS, legal_dir: Path = L
     if document.get("ocr"):
         if not proofread_path.exists():
             raise SystemExit(f"{document['number']}: an OCR copy needs {proofread_path}")
-        proof = yaml.safe_load(proofread_path.read_text(encoding="utf-8"))
+        proof = yamltext.load(proofread_path.read_text(encoding="utf-8"))
         lines: List[str] = []
         for item in proof["articles"]:
             lines.append(f"Điều {item['article']}. {item['heading']}")
@@ -160,7 +161,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--legal", type=Path, default=LEGAL_DIR)
     parser.add_argument("numbers", nargs="*", help="only these document numbers")
     args = parser.parse_args(argv)
-    register = yaml.safe_load((args.legal / "register.yml").read_text(encoding="utf-8"))
+    register = yamltext.load((args.legal / "register.yml").read_text(encoding="utf-8"))
     for document in register["documents"]:
         if not document.get("quote") or (args.numbers and document["number"] not in args.numbers):
             continue

@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
+from bot import yamltext
 from bot.catalogue.procedures import CatalogueError
 from nlu.normalize import normalize
 
@@ -234,7 +235,7 @@ def load_register(path: Path) -> Register:
     if not path.exists():
         raise RegisterError(path, "(file)", "is missing")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise RegisterError(path, "(file)", f"is not valid YAML: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("documents"), list) or not data["documents"]:

@@ -18,8 +18,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import bm25s
 import numpy as np
-import yaml
 
+from bot import yamltext
 from bot.legal.articles import Article, Articles
 from bot.legal.register import Register, RegisterError
 from nlu.normalize import normalize
@@ -61,7 +61,7 @@ def load_guides(path: Path, articles: Articles) -> Dict[Tuple[str, int], Guide]:
     """``questions.yml``: one entry per article people ask about; an entry naming no stored article is an error."""
     if not Path(path).exists():
         return {}
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = yamltext.load(Path(path).read_text(encoding="utf-8")) or {}
     guides: Dict[Tuple[str, int], Guide] = {}
     for index, item in enumerate(data.get("articles") or []):
         key = (str(item.get("document")), item.get("article"))

@@ -35,6 +35,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import sqlite_utils
 import yaml
 
+from bot import yamltext
 from bot.db import transaction
 from bot.timeutil import VN_TZ, iso
 from nlu.normalize import strip_diacritics
@@ -263,7 +264,7 @@ COMPARED = ("title", "lead_unit", "partners", "deadline", "deadline_text", "prog
 # reading files ------------------------------------------------------------------------------------------------------
 def _yaml_rows(path: Path) -> List[Tuple[int, Dict[str, Any], bool]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise TaskImportError(f"{path.name}: tệp YAML không đọc được ({str(error).splitlines()[0][:120]}).") from None
     if isinstance(data, dict):

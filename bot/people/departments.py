@@ -14,8 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import yaml
-
+from bot import yamltext
 from nlu.normalize import strip_diacritics
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "departments.yml"
@@ -72,7 +71,7 @@ class Departments:
 def load(path: Path = DEFAULT_FILE) -> Departments:
     """Read and check ``path``; errors name the file and the entry."""
     with Path(path).open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yamltext.load(handle) or {}
     default = data.get("default")
     if not isinstance(default, str) or not default.strip():
         raise ValueError(f"{path}: field 'default' (the department for everything else) is required")
