@@ -14,10 +14,10 @@ from bot.services import Services
 
 def build(services: Services) -> List[Action]:
     """Every custom action of the assistant, each with ``services`` injected."""
-    from actions import dossier, officials, officials_desk, procedure_info, service
+    from actions import community, dossier, officials, officials_desk, procedure_info, service
     from actions.context import ServiceAction
 
-    modules = (dossier, officials, officials_desk, procedure_info, service)
+    modules = (community, dossier, officials, officials_desk, procedure_info, service)
     found: List[Action] = []
     for module in modules:
         for value in vars(module).values():

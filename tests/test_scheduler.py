@@ -82,8 +82,8 @@ def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest_time(
         digest = jobs["daily-digest"].next_run_time.astimezone(VN_TZ)
     finally:
         scheduler.shutdown(wait=False)
-    assert sorted(jobs) == ["daily-digest", "eid-tips", "leader-weekly", "overdue-scan", "sender", "status-notices",
-                            "task-warnings"]
+    assert sorted(jobs) == ["broadcast-reports", "daily-digest", "eid-tips", "leader-weekly", "overdue-scan", "sender",
+                            "status-notices", "task-warnings"]
     assert all(isinstance(arg, (str, int, float)) for job in jobs.values() for arg in job.args)
     assert all(job.coalesce for job in jobs.values())
     assert (digest.hour, digest.minute) == (6, 45)

@@ -318,6 +318,15 @@ async def nhiemvu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _officials(update, context, "ask_tasks")
 
 
+async def bantin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bantin [nội dung | thuvien | solieu | cuatoi]: a team member's broadcast (the ``area_broadcast`` action checks
+    the role). The text keeps its lines and may be long (the action says when it is too long)."""
+    message = update.effective_message.text or ""
+    request = message.split(maxsplit=1)[1].strip()[:2000] if len(message.split(maxsplit=1)) > 1 else ""
+    await converse(update, context, "/area_broadcast" + (json.dumps({"officials_request": request}, ensure_ascii=False)
+                                                         if request else ""))
+
+
 async def _officials(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str) -> None:
     request = " ".join(context.args or []).strip()[:300]
     await converse(update, context, f"/{intent}" + (json.dumps({"officials_request": request}, ensure_ascii=False) if request else ""))
@@ -369,6 +378,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("baocao", baocao, filters=messages))
     application.add_handler(CommandHandler("chiso", chiso, filters=messages))
     application.add_handler(CommandHandler("nhiemvu", nhiemvu, filters=messages))
+    application.add_handler(CommandHandler("bantin", bantin, filters=messages))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))

@@ -20,6 +20,8 @@
 - **Leaders' Monday summary** (:func:`leader_weekly`): accounts with role ``leader`` get the service indicators
   (Decision 766, bot/officials/indicators.py) of :func:`weekly_period`, the execution report's summary (the
   :func:`execution_report_summary`) and the Resolution-57 task summary, event ``weekly:<date>:<leader id>``.
+- **Broadcast reports** (:func:`broadcast_reports`): a team member's broadcast whose messages are all settled is
+  closed and its author gets the delivery report, event ``broadcast-report:<id>`` (bot/community/broadcasts.py).
 - **Task deadline warnings** (:func:`task_warnings`): the lead unit's officials hear about a Resolution-57 task 7, 3
   and 1 days before its deadline and once when it is missed (bot/officials/tasks.py), event
   ``task:<id>:<stage>:<deadline>``.
@@ -376,3 +378,11 @@ def task_warnings(services: Services, outbox: Outbox, now: dt.datetime) -> int:
         for account in recipients:
             queued += outbox.enqueue(account, warning_event(task, stage), text)
     return queued
+
+
+# community broadcasts ---------------------------------------------------------------------------------------------------
+def broadcast_reports(services: Services, outbox: Outbox, now: dt.datetime) -> int:
+    """Close the broadcasts whose messages are all settled and queue each author's delivery report; returns how many."""
+    from bot.community.broadcasts import finish_broadcasts
+
+    return finish_broadcasts(services, outbox, now)
