@@ -98,6 +98,14 @@ async def test_a_broadcast_reaches_exactly_the_consenting_subscribers_of_its_are
     zalo = store.users.seen("zalo", ZALO_UID, "Lan")    # wrote just now: inside Zalo's window
     follow(store.users, store.subscriptions, zalo.conversation_id, topic="tips")
     choose_area(store.users, store.subscriptions, zalo.conversation_id, "khu-3")
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).isoformat(timespec="seconds")
+    away = store.users.seen("zalo", "1111222233334444555", "Hoa", at=old)  # Zalo's 48 hours are over ...
+    away_telegram = store.users.seen("telegram", "608", "Hoa", at=old)      # ... but Hoa also has Telegram
+    store.users.link(away.id, away_telegram.id)
+    store.users.set_consent(away_telegram.id, True)
+    follow(store.users, store.subscriptions, away.conversation_id, topic="tips")
+    choose_area(store.users, store.subscriptions, away.conversation_id, "khu-3")
+    blocker = citizen(store, "609", "tips", "khu-3")                        # blocked the bot
     stop(store.users, store.subscriptions, gone.conversation_id)
     team = member(store, "700")
     broadcasts = Broadcasts(store, outbox)
@@ -109,22 +117,25 @@ async def test_a_broadcast_reaches_exactly_the_consenting_subscribers_of_its_are
         broadcasts.set_areas(draft, ["khu-4"], scope)  # a team member broadcasts to their own area only
     draft = broadcasts.set_topic(draft, "tips")
     message, count = broadcasts.preview(draft)
-    assert count == 3 and "Khu 3" in message and "hủy" in message
-    assert broadcasts.confirm(draft, NOW) == 3
+    assert count == 5 and "Khu 3" in message and "hủy" in message
+    assert broadcasts.confirm(draft, NOW) == 5
     assert broadcasts.confirm(draft, NOW) is None  # a second tap writes nothing
     stop(store.users, store.subscriptions, late.conversation_id)
 
     async with TelegramStandIn() as api, ZaloStandIn() as zalo_api:
+        api.block(609)
         await drain(store, outbox, api, zalo_api)
         received = collections.Counter(m["chat"]["id"] for m in api.sent_messages() if "nhà văn hóa Khu 3" in m["text"])
-        assert received == {int(a.channel_user_id): 1}
+        assert received == {int(a.channel_user_id): 1, 608: 1}
         assert ["nhà văn hóa Khu 3" in t for t in zalo_api.texts_to(ZALO_UID)] == [True]
         assert finish_broadcasts(store, outbox, NOW) == 1
         assert finish_broadcasts(store, outbox, NOW) == 0  # one report
         api.clear()
         await drain(store, outbox, api)
         report = api.sent_texts(700)
-    assert len(report) == 1 and "Đã gửi: 2/3" in report[0] and "đã hủy nhận tin trước khi gửi: 1" in report[0]
+    assert len(report) == 1 and "Đã gửi: 2/5" in report[0] and "đã hủy nhận tin trước khi gửi: 1" in report[0]
+    assert "Ngoài thời hạn 48 giờ của Zalo, đã gửi qua kênh khác: 1" in report[0]
+    assert "Người nhận đã chặn hoặc bỏ quan tâm: 1" in report[0] and blocker.id
     assert broadcasts.get(draft.id).state == "done"
 
 
