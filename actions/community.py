@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import ServiceAction, latest_entities, latest_text, question_moment
 from actions.officials import OfficialAction, Outcome
 from bot.community.areas import Areas, fold, load_areas
-from bot.community.broadcasts import Broadcast, Broadcasts, NotAllowed
+from bot.community.broadcasts import UPLOAD_KINDS, Broadcast, Broadcasts, NotAllowed, upload_path
 from bot.community.guides import Guide, guide, library
 from bot.community.help import area_numbers, ask_help, member_area, numbers_text
 from bot.delivery.outbox import Outbox
@@ -251,6 +251,7 @@ class ActionAreaBroadcast(OfficialAction):
     def run_official(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
                      user: User, scope: Scope) -> Outcome:
         request = entity(tracker, "officials_request")
+        self.file_token = entity(tracker, "broadcast_file")  # Telegram: a photo or file captioned /bantin
         if request is None:
             typed = latest_text(tracker)
             request = BODY.sub("", typed, count=1) if BODY.match(typed) else ("" if typed.startswith("/") else "menu")
@@ -295,9 +296,14 @@ class ActionAreaBroadcast(OfficialAction):
         if word in ("chude", "khu", "chonkhu", "gui", "huy", "xem") and number is not None:
             item = broadcasts.own(number, user, scope)
             return self._act(dispatcher, broadcasts, item, word, rest.split()[1:], scope, now)
-        draft = broadcasts.draft(user, scope, text=request, now=now)
+        token = self.file_token
+        attachment = upload_path(self.services, token) if token else None
+        if token and attachment is None:
+            raise ValueError("Tệp đính kèm không còn trên máy chủ; anh/chị gửi lại ảnh hoặc tệp kèm chú thích /bantin <nội dung>.")
+        kind = UPLOAD_KINDS.get(attachment.suffix.lower(), "document") if attachment else "photo"
+        draft = broadcasts.draft(user, scope, text=request, attachment=attachment, kind=kind, now=now)
         self._preview(dispatcher, broadcasts, draft, scope)
-        return Outcome(detail=f"draft {draft.id}")
+        return Outcome(detail=f"draft {draft.id}" + (" + tệp" if attachment else ""))
 
     def _act(self, dispatcher: CollectingDispatcher, broadcasts: Broadcasts, item: Broadcast, word: str, args: List[str],
              scope: Scope, now) -> Outcome:

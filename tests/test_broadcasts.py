@@ -324,3 +324,53 @@ def test_area_broadcast_from_the_chat_and_refused_to_citizens(store):
     assert "tối đa 1500 ký tự" in said(too_long)
     numbers = run(ActionAreaBroadcast(store), team, "/bantin", "area_broadcast", officials_request="solieu")
     assert "Khu 3" in said(numbers) and "Bản tin đã gửi: 1" in said(numbers)
+
+
+# a photo captioned /bantin through the Telegram channel -------------------------------------------------------------------
+class PayloadAssistant:
+    """The conversation for payload messages only ("/intent{json}", what buttons and commands send), running the
+    community actions as Rasa would after its payload parsing; the trained model is not needed for these."""
+
+    def __init__(self, store: Services) -> None:
+        self.actions = {"area_broadcast": ActionAreaBroadcast(store)}
+
+    async def handle(self, conversation: str, text: str):
+        from bot.delivery.reply import Reply
+
+        intent, _, body = text.lstrip("/").partition("{")
+        entities = json.loads("{" + body) if body else {}
+        account = type("Account", (), {"conversation_id": conversation})()
+        dispatcher = run(self.actions[intent], account, text, intent, **entities)
+        return [Reply(m.get("text") or "", list(m.get("buttons") or [])) for m in dispatcher.messages]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+async def test_a_team_members_photo_captioned_bantin_is_broadcast_with_the_photo(store):
+    from bot.channels.telegram import start_telegram, stop_telegram
+    from bot.community.broadcasts import upload_dir
+    from tests.test_telegram import buttons_of, config_for
+
+    outbox = Outbox(store.path)
+    citizen(store, "670", "announcements", "khu-3")
+    member(store, "707")
+    async with TelegramStandIn() as api:
+        handle = await start_telegram(PayloadAssistant(store), store, config_for(api))
+        try:
+            api.push_file(671, PNG, caption="/bantin Ảnh: tin giả")  # a citizen: refused, nothing kept
+            refused = await api.wait_for_messages(671, 1)
+            assert refused[0]["text"] == REFUSAL and not upload_dir(store).exists()
+            api.push_file(707, PNG, caption="/bantin Lịch hỗ trợ VNeID tại nhà văn hóa Khu 3")
+            preview = (await api.wait_for_messages(707, 1))[0]
+            assert "kèm một tệp/ảnh" in preview["text"] and "gửi tới 1 người" in preview["text"]
+            send = next(b for b in buttons_of(preview) if b["text"].startswith("Gửi cho"))
+            api.push_callback(707, send["callback_data"])
+            await api.wait_for_messages(707, 2)
+        finally:
+            await stop_telegram(handle)
+        api.clear()
+        await drain(store, outbox, api)
+        photos = api.sent_photos(670)
+        assert [p.content for p in photos] == [PNG]
+        assert any("Lịch hỗ trợ VNeID" in t for t in api.sent_texts(670))

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
@@ -44,6 +46,40 @@ CANCELLED = "cancelled: đã hủy bản tin"
 STOP_HINT = "Nhắn \"hủy\" (hoặc /huy) để dừng nhận tin."
 WINDOW_MARKERS = ("hạn mức", "48 giờ", "chưa nhắn tin cho oa", "tương tác")  # bot/channels/zalo_send.py's reasons
 BLOCKED_MARKERS = ("blocked", "forbidden", "deactivated", "kicked", "chặn", "bỏ quan tâm", "chưa quan tâm")
+
+
+UPLOAD_KINDS = {".jpg": "photo", ".jpeg": "photo", ".png": "photo", ".pdf": "document", ".doc": "document",
+                ".docx": "document"}
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # Zalo's file limit (bot/channels/zalo_send.py); Telegram's bots may send 50 MB
+UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}\.(?:jpg|jpeg|png|pdf|doc|docx)$")
+
+
+def upload_dir(services: Services) -> Path:
+    """Where a team member's images and files wait to be broadcast: beside the database."""
+    return Path(services.path).parent / "broadcast_files"
+
+
+def save_upload(services: Services, content: bytes, filename: str) -> str:
+    """Keep a team member's image or file for a broadcast; returns its token (``<32 hex>.<ext>``), the only name a
+    payload may carry. ``ValueError`` (in Vietnamese) for a type or a size the platforms will not take."""
+    ext = Path(filename or "").suffix.lower()
+    if ext not in UPLOAD_KINDS:
+        raise ValueError("Bản tin chỉ kèm ảnh JPG/PNG hoặc tệp PDF/DOC/DOCX.")
+    if not content or len(content) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"Tệp kèm bản tin phải dưới {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    folder = upload_dir(services)
+    folder.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex + ext
+    (folder / token).write_bytes(content)
+    return token
+
+
+def upload_path(services: Services, token: Optional[str]) -> Optional[Path]:
+    """The kept file of ``token`` (None for a malformed token or a file that is gone: a forged payload gets nothing)."""
+    if not token or not UPLOAD_TOKEN.match(token):
+        return None
+    path = upload_dir(services) / token
+    return path if path.is_file() else None
 
 
 class NotAllowed(ValueError):
