@@ -236,7 +236,19 @@ def _ask(request: str) -> str:
     return payload("area_broadcast", officials_request=request)
 
 
-BODY = re.compile(r"^\s*(?:/bantin(?:@\w+)?|b[aả]n tin|ban tin)\s*:?\s*", re.IGNORECASE)
+BODY = re.compile(r"^\s*(?:/bantin(?:@\w+)?\s+|b[aả]n tin\s*:\s*)", re.IGNORECASE)  # "/bantin …", "bản tin: …"
+ASKS = (("solieu", ("so lieu", "bao nhieu", "thong ke")), ("thuvien", ("thu vien", "huong dan co san")),
+        ("cuatoi", ("cua toi", "den dau", "tien do")))
+
+
+def typed_request(text: str) -> str:
+    """What a member typed, as a request: the body after "/bantin" or "bản tin:", else the menu item its words name."""
+    if BODY.match(text):
+        return BODY.sub("", text, count=1)
+    if text.startswith("/"):
+        return ""
+    folded = f" {fold(text)} "
+    return next((ask for ask, words in ASKS if any(f" {w} " in folded for w in words)), "menu")
 
 
 class ActionAreaBroadcast(OfficialAction):
@@ -251,20 +263,20 @@ class ActionAreaBroadcast(OfficialAction):
     def run_official(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
                      user: User, scope: Scope) -> Outcome:
         request = entity(tracker, "officials_request")
-        self.file_token = entity(tracker, "broadcast_file")  # Telegram: a photo or file captioned /bantin
+        token = entity(tracker, "broadcast_file")  # Telegram: a photo or file captioned /bantin
         if request is None:
-            typed = latest_text(tracker)
-            request = BODY.sub("", typed, count=1) if BODY.match(typed) else ("" if typed.startswith("/") else "menu")
+            request = typed_request(latest_text(tracker))
         with open_outbox(self.services) as outbox:
             broadcasts = Broadcasts(self.services, outbox)
             try:
-                return self._handle(dispatcher, broadcasts, user, scope, request.strip(), question_moment(tracker, trusted=True))
+                return self._handle(dispatcher, broadcasts, user, scope, request.strip(), question_moment(tracker, trusted=True),
+                                    token)
             except (NotAllowed, ValueError) as error:
                 dispatcher.utter_message(text=str(error))
                 return Outcome(result="invalid")
 
     def _handle(self, dispatcher: CollectingDispatcher, broadcasts: Broadcasts, user: User, scope: Scope, request: str,
-                now) -> Outcome:
+                now, token: Optional[str] = None) -> Outcome:
         word, _, rest = request.partition(" ")
         word, rest = fold(word), rest.strip()
         number = int(rest.split()[0]) if rest.split() and rest.split()[0].isdigit() else None
@@ -296,7 +308,6 @@ class ActionAreaBroadcast(OfficialAction):
         if word in ("chude", "khu", "chonkhu", "gui", "huy", "xem") and number is not None:
             item = broadcasts.own(number, user, scope)
             return self._act(dispatcher, broadcasts, item, word, rest.split()[1:], scope, now)
-        token = self.file_token
         attachment = upload_path(self.services, token) if token else None
         if token and attachment is None:
             raise ValueError("Tệp đính kèm không còn trên máy chủ; anh/chị gửi lại ảnh hoặc tệp kèm chú thích /bantin <nội dung>.")

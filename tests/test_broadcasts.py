@@ -374,3 +374,13 @@ async def test_a_team_members_photo_captioned_bantin_is_broadcast_with_the_photo
         photos = api.sent_photos(670)
         assert [p.content for p in photos] == [PNG]
         assert any("Lịch hỗ trợ VNeID" in t for t in api.sent_texts(670))
+
+
+def test_a_members_words_become_a_body_only_after_bantin_or_ban_tin_colon():
+    from actions.community import typed_request
+
+    assert typed_request("bản tin: Chiều nay tổ hỗ trợ tại nhà văn hóa") == "Chiều nay tổ hỗ trợ tại nhà văn hóa"
+    assert typed_request("/bantin Sáng mai họp khu") == "Sáng mai họp khu"
+    assert typed_request("bản tin của tôi gửi đến đâu rồi") == "cuatoi"
+    assert typed_request("khu mình có bao nhiêu người đăng ký nhận tin") == "solieu"
+    assert typed_request("soạn bản tin") == "menu" and typed_request("/area_broadcast") == ""
