@@ -9,6 +9,8 @@ import yaml
 
 from bot.catalogue.procedure_list import load_procedure_list
 from bot.catalogue.procedures import CatalogueError, load_catalogue
+from bot.community.areas import load_areas
+from bot.community.guides import load_guides
 from bot.dossiers.records import DossierError, normalise
 from bot.services import Services
 from bot.settings import Settings
@@ -30,6 +32,13 @@ def load_all(settings: Settings) -> Dict[str, int]:
     counts = {"procedures": store.catalogue.replace(procedures), "listed procedures": len(listed)}
     if settings.ward_file.exists():
         store.catalogue.set_ward(load_ward(settings.ward_file))
+    areas_file = settings.ward_file.parent / "areas.yml"  # community teams: checked here, read where used
+    if areas_file.exists():
+        try:
+            counts["areas"] = len(load_areas(areas_file).areas)
+            counts["guides"] = len(load_guides(settings.ward_file.parent / "guides"))
+        except (ValueError, KeyError, TypeError, yaml.YAMLError) as error:
+            raise CatalogueError(areas_file.parent, "areas.yml / guides", str(error)) from None
     demo = settings.samples_dir / "demo_dossiers.yml"
     if demo.exists():
         rows = (yaml.safe_load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])
