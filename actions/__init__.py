@@ -14,10 +14,10 @@ from bot.services import Services
 
 def build(services: Services) -> List[Action]:
     """Every custom action of the assistant, each with ``services`` injected."""
-    from actions import counters, dossier, handoff, legal, officials, officials_desk, petition, procedure_info, service
+    from actions import community, counters, dossier, handoff, legal, officials, officials_desk, petition, procedure_info, service
     from actions.context import ServiceAction
 
-    modules = (counters, dossier, handoff, legal, officials, officials_desk, petition, procedure_info, service)
+    modules = (community, counters, dossier, handoff, legal, officials, officials_desk, petition, procedure_info, service)
     found: List[Action] = []
     for module in modules:
         for value in vars(module).values():

@@ -9,9 +9,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.community import panel, subscribe_choices, unsubscribe_topic
 from actions.context import ServiceAction, latest_entities, latest_intent, latest_text
 from actions.listed import answer_listed
 from actions.procedure_info import answer_correction, aspect_buttons, payload, procedure_from_message
+from bot.community.areas import load_areas
 from bot.people.subscriptions import follow, stop
 from bot.phrases import EMPTY_MESSAGE_REPLY, REFUSAL
 from nlu.dossier_code import EXAMPLE_CODE, explain_invalid, looks_like_code
@@ -42,6 +44,10 @@ class ActionSubscribe(ServiceAction):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         codes = [str(e.get("value") or "").strip() for e in latest_entities(tracker, "dossier_code")]
+        if not codes:  # a topic or an area (buttons, "nhận thông báo của phường khu 3"): bot/people/subscriptions.py
+            chosen = subscribe_choices(dispatcher, tracker, self.services)
+            if chosen is not None:
+                return chosen
         dossier = None
         if codes:
             if not looks_like_code(codes[0]):
@@ -56,6 +62,9 @@ class ActionSubscribe(ServiceAction):
         what = f"thay đổi của hồ sơ {followed.code}" if followed.code else "thông báo và hướng dẫn của phường"
         lead = "Em đã đăng ký" if followed.new else "Anh/chị đã đăng ký từ trước"
         dispatcher.utter_message(text=f"{lead} để anh/chị nhận {what}. Gõ \"hủy nhận tin\" (hoặc /huy) bất cứ lúc nào để dừng.")
+        if not followed.code:  # the panel: topics and area, to see and change
+            text, buttons = panel(self.services, tracker.sender_id, load_areas())
+            dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
 
@@ -66,7 +75,10 @@ class ActionUnsubscribe(ServiceAction):
         return "action_unsubscribe"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        removed = stop(self.services.users, self.services.subscriptions, tracker.sender_id)
+        one = unsubscribe_topic(dispatcher, tracker, self.services)  # a button stopping one topic
+        if one is not None:
+            return one
+        removed = stop(self.services.users, self.services.subscriptions, tracker.sender_id, source="chat")
         text = "Em đã dừng gửi thông báo cho anh/chị." if removed else "Anh/chị hiện không đăng ký nhận thông báo nào."
         dispatcher.utter_message(text=text)
         return []

@@ -291,6 +291,50 @@ def _schema_8(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Community teams (bot/community): consent history, broadcasts by team members, in-person help requests; the outbox
+# gains a priority (0 a reply or relay, 1 an alert or notice, 2 a broadcast: the sender claims the smaller first) and
+# an optional attachment (JSON: kind, filename, path, mime_type, caption) read from disk when the notice is sent.
+SCHEMA_9 = """
+create table if not exists consent_log (id integer primary key, at text not null, conversation text not null,
+    account_id integer, action text not null, topics text not null default '', area text, source text not null default '');
+create index if not exists consent_log_conversation on consent_log (conversation, id);
+create table if not exists broadcasts (
+    id integer primary key,
+    author_id integer not null,
+    author text not null,
+    text text not null,
+    attachment text,
+    guide text,
+    topic text not null,
+    areas text not null default '[]',
+    state text not null default 'draft' check (state in ('draft', 'sending', 'done', 'cancelled', 'discarded')),
+    recipients integer,
+    created_at text not null,
+    started_at text,
+    cancelled_at text,
+    finished_at text,
+    reported_at text
+);
+create index if not exists broadcasts_author on broadcasts (author_id, id);
+create index if not exists broadcasts_state on broadcasts (state);
+create table if not exists help_requests (id integer primary key, at text not null, conversation text not null,
+    account_id integer, area text, text text not null default '', topic text not null default 'eid',
+    notified integer not null default 0);
+create index if not exists help_requests_area on help_requests (area, at);
+"""
+
+
+def _schema_9(conn: sqlite3.Connection) -> None:
+    """Outbox priority and attachment; consent history, broadcasts and in-person help requests (SCHEMA_9)."""
+    columns = {row[1] for row in conn.execute("pragma table_info(outbox)")}
+    if "priority" not in columns:
+        conn.execute("alter table outbox add column priority integer not null default 1")
+    if "attachment" not in columns:
+        conn.execute("alter table outbox add column attachment text")
+    for statement in _statements(SCHEMA_9):
+        conn.execute(statement)
+
+
 Migration = Tuple[int, str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: List[Migration] = [
     (1, "every table of motcua 0.1", _schema_1),
@@ -300,6 +344,7 @@ MIGRATIONS: List[Migration] = [
     (5, "Resolution-57 tasks and their updates; dossiers by finished and received time", _schema_5),
     (7, "hand-offs, petitions, ratings, waiting answers", _schema_7),
     (8, "the light list of procedures (listed_procedures)", _schema_8),
+    (9, "outbox priority and attachment; consent_log, broadcasts, help_requests", _schema_9),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

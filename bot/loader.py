@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict
 
+import yaml
+
 from bot import yamltext
 from bot.catalogue.counters import load_counters
 from bot.catalogue.procedure_list import load_procedure_list
 from bot.catalogue.procedures import CatalogueError, load_catalogue
+from bot.community.areas import load_areas
+from bot.community.guides import load_guides
 from bot.dossiers.records import DossierError, normalise
 from bot.legal.articles import load_articles
 from bot.legal.register import check_catalogue, load_register
@@ -42,6 +46,13 @@ def load_all(settings: Settings) -> Dict[str, int]:
         layout, stored = load_counters(counters_file, procedures)
         store.catalogue.set_counters(stored)
         counts["counters"] = len(layout.counters)
+    areas_file = settings.ward_file.parent / "areas.yml"  # community teams: checked here, read where used
+    if areas_file.exists():
+        try:
+            counts["areas"] = len(load_areas(areas_file).areas)
+            counts["guides"] = len(load_guides(settings.ward_file.parent / "guides"))
+        except (ValueError, KeyError, TypeError, yaml.YAMLError) as error:
+            raise CatalogueError(areas_file.parent, "areas.yml / guides", str(error)) from None
     demo = settings.samples_dir / "demo_dossiers.yml"
     if demo.exists():
         rows = (yamltext.load(demo.read_text(encoding="utf-8")) or {}).get("dossiers", [])

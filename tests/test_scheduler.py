@@ -82,7 +82,7 @@ def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest_time(
         digest = jobs["daily-digest"].next_run_time.astimezone(VN_TZ)
     finally:
         scheduler.shutdown(wait=False)
-    assert sorted(jobs) == ["daily-digest", "eid-tips", "leader-weekly", "legal-review", "overdue-scan", "sender",
+    assert sorted(jobs) == ["broadcast-reports", "daily-digest", "eid-tips", "leader-weekly", "legal-review", "overdue-scan", "sender",
                             "status-notices", "task-warnings"]
     assert all(isinstance(arg, (str, int, float)) for job in jobs.values() for arg in job.args)
     assert all(job.coalesce for job in jobs.values())
@@ -116,14 +116,14 @@ async def test_a_standby_scheduler_runs_nothing_while_the_first_holds_the_lock(t
     standby = asyncio.ensure_future(run_scheduler(config, {}, stop, standby_every=0.05))
     try:
         await wait_until(lambda: len(refusals) >= 3, 30, "the standby to find the lock taken three times")
-        # It is waiting, not working: no job was installed in the job store (a started scheduler installs its seven
+        # It is waiting, not working: no job was installed in the job store (a started scheduler installs its eight
         # before anything else) and none ran.
         assert not standby.done()
         assert installed_jobs(config.db_path) == [] and job_runs(config.db_path) == []
         holder.release()  # the first scheduler stopped: the standby takes over
         await wait_until(lambda: job_runs(config.db_path, "status-notices"), 30, "the standby's first status run")
-        assert installed_jobs(config.db_path) == ["daily-digest", "eid-tips", "leader-weekly", "legal-review", "overdue-scan", "sender",
-                                                  "status-notices", "task-warnings"]
+        assert installed_jobs(config.db_path) == ["broadcast-reports", "daily-digest", "eid-tips", "leader-weekly", "legal-review",
+                                                  "overdue-scan", "sender", "status-notices", "task-warnings"]
     finally:
         stop.set()
         await within(standby, 30, "the scheduler to stop")

@@ -334,6 +334,48 @@ async def phananh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _officials(update, context, "petition")
 
 
+async def bantin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bantin [nội dung | thuvien | solieu | cuatoi]: a team member's broadcast (the ``area_broadcast`` action checks
+    the role). The text keeps its lines and may be long (the action says when it is too long)."""
+    message = update.effective_message.text or ""
+    request = message.split(maxsplit=1)[1].strip()[:2000] if len(message.split(maxsplit=1)) > 1 else ""
+    await converse(update, context, "/area_broadcast" + (json.dumps({"officials_request": request}, ensure_ascii=False)
+                                                         if request else ""))
+
+
+async def bantin_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or a file captioned "/bantin <nội dung>": a team member's broadcast with it attached. The file is kept
+    (bot/community/broadcasts.py ``save_upload``) only for an account whose role may broadcast; anyone else gets the
+    action's refusal and nothing is downloaded."""
+    from bot.community.broadcasts import MAX_UPLOAD_BYTES, save_upload
+    from bot.people.roles import allowed
+
+    deps, message = _deps(context), update.effective_message
+    caption = (message.caption or "").split(maxsplit=1)
+    request = caption[1].strip()[:2000] if len(caption) > 1 else ""
+    entities = {"officials_request": request}
+    user = deps.store.users.find("telegram", str(update.effective_chat.id))
+    if allowed(user, "area_broadcast"):
+        if message.photo:
+            item, filename = message.photo[-1], "anh.jpg"
+        else:
+            item, filename = message.document, (message.document.file_name or "tep")
+        if item.file_size and item.file_size > MAX_UPLOAD_BYTES:
+            await _answer(update, context, f"Tệp kèm bản tin phải dưới {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+            return
+        try:
+            content = bytes(await (await item.get_file()).download_as_bytearray())
+            entities["broadcast_file"] = save_upload(deps.store, content, filename)
+        except ValueError as error:
+            await _answer(update, context, str(error))
+            return
+        except TelegramError:
+            log.exception("telegram: could not download a broadcast file in chat %s", update.effective_chat.id)
+            await _answer(update, context, "Em chưa tải được tệp này, anh/chị gửi lại giúp em.")
+            return
+    await converse(update, context, "/area_broadcast" + json.dumps(entities, ensure_ascii=False))
+
+
 async def _officials(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str) -> None:
     request = " ".join(context.args or []).strip()[:300]
     await converse(update, context, f"/{intent}" + (json.dumps({"officials_request": request}, ensure_ascii=False) if request else ""))
@@ -388,9 +430,12 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("ratsoat", ratsoat, filters=messages))
     application.add_handler(CommandHandler("ketthuc", ketthuc, filters=messages))
     application.add_handler(CommandHandler("phananh", phananh, filters=messages))
+    application.add_handler(CommandHandler("bantin", bantin, filters=messages))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))
+    application.add_handler(MessageHandler(messages & (filters.PHOTO | filters.Document.ALL)
+                                           & filters.CaptionRegex(r"^/bantin(?:@\w+)?(?:\s|$)"), bantin_file))
     application.add_handler(MessageHandler(messages & filters.ATTACHMENT, not_text))
     application.add_error_handler(on_error)
 

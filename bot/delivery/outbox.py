@@ -30,6 +30,12 @@ Tables (in the deployment's SQLite file; their schema is in bot/db.py):
     and per chat. A claim hands out slots in the same transaction (a cell-rate scheduler), so two sender
     processes together still keep to one platform limit.
 
+``priority`` (migration 6): 0 a reply or relay to someone waiting, 1 an alert or notice (the default), 2 a broadcast
+(:data:`REPLY`, :data:`ALERT`, :data:`BULK`). Among the claimable rows a claim takes the smaller priority first, so a
+broadcast of thousands never holds back a reply or an alert written after it (one chat still gets its notices in order).
+``attachment`` (migration 6): optional JSON ``{kind, filename, path, mime_type, caption}``, a file on disk sent with the
+text (a broadcast's image or leaflet).
+
 Claims are one ``BEGIN IMMEDIATE`` transaction (SQLite's write lock: one claimer at a time across processes):
 each row is taken with ``UPDATE ... WHERE id = ? AND <still claimable>`` and its ``rowcount`` checked. Only the
 oldest open row of each chat is claimable, so one chat's notices go out in order and one at a time.
@@ -40,6 +46,8 @@ Times used for scheduling (``next_attempt_at``, ``claimed_until``, ``send_at``, 
 from __future__ import annotations
 
 import json
+import logging
+import mimetypes
 import sqlite3
 import time
 import uuid
@@ -48,9 +56,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from bot.db import connect
+from bot.delivery.reply import Attachment
 from bot.timeutil import utc_iso
 
 STATES = ("pending", "sending", "delivered", "failed")
+REPLY, ALERT, BULK = 0, 1, 2  # outbox.priority: smaller is claimed first
+log = logging.getLogger(__name__)
 MAX_TEXT = 4000  # one Telegram message holds 4,096 characters (https://core.telegram.org/bots/api#sendmessage)
 
 
@@ -93,6 +104,34 @@ class Claimed:
     send_at: float
     claimed_until: float
     tried: List[int] = field(default_factory=list)
+    attachment: Optional[str] = None  # JSON spec (see the module docstring), None for a text notice
+
+    def attachments(self) -> List[Attachment]:
+        """The files to send with the text (a missing or unreadable file is left out and logged)."""
+        return attachments_from(self.attachment)
+
+
+def attachment_spec(path: Union[str, Path], kind: str = "photo", caption: str = "", mime_type: str = "") -> str:
+    """The ``outbox.attachment`` JSON for the file at ``path``."""
+    path = Path(path)
+    guessed = mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return json.dumps({"kind": kind, "filename": path.name, "path": str(path), "mime_type": guessed, "caption": caption},
+                      ensure_ascii=False)
+
+
+def attachments_from(spec: Optional[str]) -> List[Attachment]:
+    """The attachments an ``outbox.attachment`` JSON names, read from disk."""
+    if not spec:
+        return []
+    try:
+        data = json.loads(spec)
+        content = Path(data["path"]).read_bytes()
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log.warning("outbox: attachment %r left out: %s", spec, error)
+        return []
+    return [Attachment(kind=data.get("kind") or "document", filename=data.get("filename") or Path(data["path"]).name,
+                       content=content, mime_type=data.get("mime_type") or "application/octet-stream",
+                       caption=data.get("caption") or "")]
 
 
 class Outbox:
@@ -116,9 +155,10 @@ class Outbox:
 
     # writing notices -------------------------------------------------------------------------------
     def enqueue(self, account: Any, event: str, text: str, buttons: Optional[List[dict]] = None,
-                *, not_before: Optional[float] = None) -> bool:
+                *, not_before: Optional[float] = None, priority: int = ALERT, attachment: Optional[str] = None) -> bool:
         """Write a notice for ``account`` (an account with ``id``, ``person_id``, ``channel``, ``channel_user_id``);
-        False when ``(account.id, event)`` is already there."""
+        False when ``(account.id, event)`` is already there. ``priority``: :data:`REPLY`, :data:`ALERT` or :data:`BULK`;
+        ``attachment``: an :func:`attachment_spec`."""
         text = (text or "").strip()
         if not text:
             raise ValueError("a notification needs a text")
@@ -127,10 +167,10 @@ class Outbox:
         now = self.clock()
         cursor = self.conn.execute(
             "insert or ignore into outbox (recipient_id, person_id, event, kind, text, buttons, account_id, channel, address,"
-            " next_attempt_at, created_at, tried) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " next_attempt_at, created_at, tried, priority, attachment) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [account.id, account.person_id, event, event.split(":", 1)[0], text, json.dumps(buttons or [], ensure_ascii=False),
              account.id, account.channel, str(account.channel_user_id), max(now, not_before or now), utc_iso(now),
-             json.dumps([account.id])],
+             json.dumps([account.id]), int(priority), attachment],
         )
         return cursor.rowcount == 1
 
@@ -151,7 +191,7 @@ class Outbox:
                 f"""select o.* from outbox o
                     where o.id in (select min(id) from outbox where state in ('pending', 'sending') group by channel, address)
                       and {claimable("o.")}
-                    order by o.next_attempt_at, o.id limit :k""",
+                    order by o.priority, o.next_attempt_at, o.id limit :k""",
                 {"now": now, "k": max(limit * 4, 50)},
             ).fetchall()
             pace_state: Dict[tuple, float] = {}
@@ -207,7 +247,7 @@ class Outbox:
                     buttons=json.loads(row["buttons"] or "[]"), account_id=row["account_id"],
                     person_id=row["person_id"] or row["account_id"], channel=channel,
                     address=chat, attempts=row["attempts"] + 1, attempt_id=attempt_id, send_at=slot, claimed_until=until,
-                    tried=json.loads(row["tried"] or "[]"),
+                    tried=json.loads(row["tried"] or "[]"), attachment=row["attachment"],
                 ))
             for (channel, chat), value in pace_state.items():
                 self.conn.execute("insert into outbox_pace (channel, chat, next_at) values (?, ?, ?) on conflict"
@@ -285,6 +325,27 @@ class Outbox:
         """Give up on the notice for good, with the reason (it stays in the table for review)."""
         return self._finish(claimed, "failed", reason,
                             "update outbox set state = 'failed', last_error = :error, claimed_until = null", {"error": reason})
+
+    def cancel(self, event_prefix: str, reason: str) -> int:
+        """Never send the open notices whose event starts with ``event_prefix``: pending ones and claimed ones whose
+        API call has not started (their sender then finds the row gone, see ``calling``) become ``failed`` with
+        ``reason``; one being sent right now finishes. Returns how many were stopped."""
+        pattern = event_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        now = self.clock()
+        self.conn.execute("begin immediate")
+        try:
+            self.conn.execute(
+                "update outbox_attempts set outcome = 'cancelled', finished_at = ? where outcome is null and attempt_id in"
+                " (select attempt_id from outbox where event like ? escape '\\' and state = 'sending' and calling_at is null)",
+                [now, pattern])
+            stopped = self.conn.execute(
+                "update outbox set state = 'failed', last_error = ?, claimed_until = null where event like ? escape '\\'"
+                " and (state = 'pending' or (state = 'sending' and calling_at is null))", [reason, pattern]).rowcount
+            self.conn.execute("commit")
+        except BaseException:
+            self.conn.execute("rollback")
+            raise
+        return stopped
 
     def pause_chat(self, channel: str, address: str, until: float) -> None:
         """No slot for this chat before ``until`` (a 429 with ``retry_after``)."""

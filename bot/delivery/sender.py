@@ -15,6 +15,7 @@ How a notice goes out:
    two processes. Zalo: no per-second limit was found in Zalo's documentation; its 48-hour reply window and
    quotas come back from ``ZaloSender`` as :class:`bot.delivery.errors.WindowClosed`. The default Zalo pace
    (``MOTCUA_SENDER_ZALO_RATE``, 10/s, one message a second per user) is our own caution, not a platform figure.
+   Rows of a smaller ``priority`` are claimed first (replies and alerts before broadcasts; bot/delivery/outbox.py).
 2. At its slot the notice is sent with the channel's :class:`bot.delivery.errors.ChannelSender` as one
    :class:`bot.delivery.reply.Reply` (notices are built to fit one message).
 3. The outcome is written in its own short transaction right after the API answers, and only if this attempt
@@ -261,7 +262,8 @@ class Sender:
                                                         permanent=True, other_channel=True), doubtful=False)
             return
         try:
-            await asyncio.wait_for(channel.send(item.address, Reply(text=item.text, buttons=item.buttons)),
+            await asyncio.wait_for(channel.send(item.address, Reply(text=item.text, buttons=item.buttons,
+                                                                 attachments=item.attachments())),
                                    timeout=self.config.send_timeout)
         except asyncio.TimeoutError:
             await self._failed_send(item, DeliveryError(f"{item.channel}: no answer within {self.config.send_timeout:g} s"),

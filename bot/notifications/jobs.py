@@ -30,6 +30,8 @@
   final status or a restart asks nobody twice.
 - **Petitions in the digest**: each official's digest ends with the department's petitions waiting for an answer
   (bot/people/petitions.py), new and overdue counted.
+- **Broadcast reports** (:func:`broadcast_reports`): a team member's broadcast whose messages are all settled is
+  closed and its author gets the delivery report, event ``broadcast-report:<id>`` (bot/community/broadcasts.py).
 - **Task deadline warnings** (:func:`task_warnings`): the lead unit's officials hear about a Resolution-57 task 7, 3
   and 1 days before its deadline and once when it is missed (bot/officials/tasks.py), event
   ``task:<id>:<stage>:<deadline>``.
@@ -441,3 +443,9 @@ def legal_review_weekly(services: Services, outbox: Outbox, now: dt.datetime) ->
         text = shorten(review_text(mine, register, limit=8) + "\nChi tiết: /ratsoat", MAX_CHARS)
         queued += outbox.enqueue(account, f"legal:{official.id}:{digest_key(mine)}", text)
     return queued
+# community broadcasts ---------------------------------------------------------------------------------------------------
+def broadcast_reports(services: Services, outbox: Outbox, now: dt.datetime) -> int:
+    """Close the broadcasts whose messages are all settled and queue each author's delivery report; returns how many."""
+    from bot.community.broadcasts import finish_broadcasts
+
+    return finish_broadcasts(services, outbox, now)

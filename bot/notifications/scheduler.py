@@ -255,6 +255,13 @@ def task_warnings_job(db_path: str) -> int:
     return _record(db_path, "task-warnings", lambda store, outbox: task_warnings(store, outbox, _now()))
 
 
+def broadcast_reports_job(db_path: str) -> int:
+    """Close finished broadcasts and queue their delivery reports to their authors (bot/community/broadcasts.py)."""
+    from bot.notifications.jobs import broadcast_reports
+
+    return _record(db_path, "broadcast-reports", lambda store, outbox: broadcast_reports(store, outbox, _now()))
+
+
 async def sender_job(db_path: str) -> None:
     """Keep this process's sender loop running (start it, or restart it after a crash) and wake it."""
     runtime = _RUNTIMES.get(str(db_path))
@@ -284,7 +291,7 @@ def build_scheduler(config: SchedulerConfig) -> AsyncIOScheduler:
 
 
 def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
-    """Add (or update) the seven jobs under their fixed ids."""
+    """Add (or update) the eight jobs under their fixed ids."""
     db = str(config.db_path)
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     scheduler.add_job(digest_job, CronTrigger(hour=config.digest_time.hour, minute=config.digest_time.minute,
@@ -308,6 +315,8 @@ def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
     scheduler.add_job(task_warnings_job, CronTrigger(hour=config.task_warn_time.hour, minute=config.task_warn_time.minute,
                                                      timezone=config.timezone),
                       id="task-warnings", name="Nhắc hạn nhiệm vụ NQ 57", args=[db], misfire_grace_time=12 * 3600, **common)
+    scheduler.add_job(broadcast_reports_job, IntervalTrigger(seconds=30, timezone=config.timezone),
+                      id="broadcast-reports", name="Báo kết quả gửi bản tin", args=[db], misfire_grace_time=30, **common)
     scheduler.add_job(sender_job, IntervalTrigger(seconds=config.sender_every_seconds, timezone=config.timezone),
                       id="sender", name="Gửi thông báo", args=[db], misfire_grace_time=int(max(config.sender_every_seconds, 5)),
                       next_run_time=dt.datetime.now(dt.timezone.utc), **common)

@@ -47,6 +47,8 @@ What the bot did (all plain lists/dicts, newest last):
   Both poll until the deadline and then raise ``AssertionError`` saying what they waited for.
   ``api.in_flight`` counts the requests being answered; ``await api.settled()`` waits until there are none
   (a "slow" send records its message only when it answers).
+- ``api.push_file(chat_id, content, kind="photo"|"document", caption=..., filename=..., mime_type=...)``: a user
+  sends a photo or a file with a caption; ``getFile`` and ``/file/bot<token>/<file_path>`` serve it back.
 - ``api.clear()`` forgets everything recorded (not the webhook, the blocked chats or the fault settings).
 
 Faults, for delivery code (they apply to the sending methods in :data:`SEND_METHODS` unless ``methods`` is
@@ -273,6 +275,7 @@ class TelegramStandIn:
         self.commands: List[dict] = []
         self.webhook: Dict[str, Any] = {"url": "", "secret_token": None}
         self.blocked: set = set()
+        self.user_files: Dict[str, Tuple[str, bytes]] = {}  # file_id -> (file_path, content) of files users sent
         self._faults: Deque[_Fault] = deque()
         self._updates: List[dict] = []
         self._update_ids = itertools.count(1)
@@ -401,6 +404,23 @@ class TelegramStandIn:
                                              "chat_instance": str(abs(chat_id) * 7 + 1), "data": data}})
         return query_id
 
+    def push_file(self, chat_id: int, content: bytes, *, kind: str = "photo", caption: str = "",
+                  filename: str = "tep.pdf", mime_type: str = "application/pdf", first_name: str = "Lan") -> int:
+        """A user sends a photo (``kind="photo"``) or a document with ``content`` and a ``caption``; the bot can fetch
+        it with getFile and ``/file/bot<token>/<file_path>``."""
+        file_id = f"AgACAgIAAxk{next(self._ids):08d}"
+        path = f"{'photos' if kind == 'photo' else 'documents'}/file_{next(self._ids)}{'.jpg' if kind == 'photo' else ''}"
+        self.user_files[file_id] = (path, bytes(content))
+        meta = {"file_id": file_id, "file_unique_id": f"u{next(self._ids)}", "file_size": len(content)}
+        body = ({"photo": [{**meta, "width": 800, "height": 600}]} if kind == "photo"
+                else {"document": {**meta, "file_name": filename, "mime_type": mime_type}})
+        if caption:
+            body["caption"] = caption
+            command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", caption)
+            if command:
+                body["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))}]
+        return self.push_update({"message": self._incoming(chat_id, first_name, **body)})
+
     def push_media(self, chat_id: int, kind: str = "photo", *, first_name: str = "Lan") -> int:
         """A user sends a photo, sticker, voice note or location (no text)."""
         file = {"file_id": f"AgAD{next(self._ids)}", "file_unique_id": f"u{next(self._ids)}"}
@@ -518,7 +538,12 @@ class TelegramStandIn:
             pass
 
     async def _file(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        """``GET /file/bot<token>/<file_path>``: a file a user sent (after getFile), as Telegram serves it."""
+        path = request.match_info["path"]
+        found = next((content for file_path, content in self.user_files.values() if file_path == path), None)
+        if request.match_info["token"] != self.token or found is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        return web.Response(body=found, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         self._in_flight += 1
@@ -552,6 +577,12 @@ class TelegramStandIn:
         p = call.params
         if method in SEND_METHODS:
             await self._faults_for(method)
+        if method == "getfile":
+            file_id = str(call.params.get("file_id") or "")
+            if file_id not in self.user_files:
+                raise _ApiError(400, "Bad Request: invalid file_id")
+            path, content = self.user_files[file_id]
+            return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": path}
         if method == "getme":
             return self.me
         if method == "getupdates":
