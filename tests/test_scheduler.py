@@ -68,7 +68,7 @@ async def test_a_run_missed_during_downtime_fires_once(tmp_path):
     assert next_run >= installed_at + dt.timedelta(minutes=1)  # the schedule goes on: nothing else is due before it
 
 
-def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest_time(tmp_path):
+async def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest_time(tmp_path):  # an asyncio scheduler runs in a loop
     db = tmp_path / "motcua.db"
     Services.open(db)
     settings = Settings.from_env(env={"MOTCUA_DB": str(db), "MOTCUA_DIGEST_TIME": "06:45"})
