@@ -158,11 +158,12 @@ async def test_a_broadcast_survives_a_sender_killed_mid_run_and_each_recipient_g
         assert outbox.counts()["delivered"] < 60
         await finish(await start_sender(db, api))
         await api.settled()
-        assert api.limit_violations == 0
     sent = collections.Counter(m["chat"]["id"] for m in api.sent_messages() if "Lịch tiếp dân" in m["text"])
     assert set(sent) == {int(c) for c in chats}
     doubtful = {int(r["address"]) for r in outbox.rows(["delivered"]) if r["in_doubt"]}
     assert all(n == 1 or chat in doubtful for chat, n in sent.items())  # a repeat only where the kill left a doubt
+    # within the platform's limits: the only 429 allowed is the resend of a message the kill left in doubt
+    assert all(v.limit == "chat" and int(v.chat_id) in doubtful for v in api.violations), api.violations
 
 
 async def test_a_cancelled_broadcast_sends_nothing_more_and_reports_what_was_stopped(store):
