@@ -32,7 +32,7 @@ from aiohttp import web
 
 from bot.catalogue.counters import slip
 from bot.channels.http import json_response
-from bot.channels.webchat import ERR_INTERNAL, ERR_JSON, ERR_TEXT, ERR_TOO_LARGE, MAX_USER_CHARS, _error, _page_headers
+from bot.channels.webchat import ERR_INTERNAL, ERR_TEXT, MAX_USER_CHARS, _error, _page_headers, read_json_object
 from bot.services import Services
 from bot.timeutil import now_vn
 from bot.workdays import WorkCalendar, default_calendar
@@ -119,16 +119,9 @@ def mount(app: web.Application, assistant: Any, services: Services, *, clock: Ca
 
     async def ask(request: web.Request) -> web.Response:
         """Pass the visitor's words (or a reply button's payload) to the assistant under the kiosk session."""
-        try:
-            raw = await request.read()  # bounded by the app's client_max_size
-        except web.HTTPRequestEntityTooLarge:
-            return _error(413, ERR_TOO_LARGE)
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return _error(400, ERR_JSON)
-        if not isinstance(body, dict):
-            return _error(400, ERR_OBJECT)
+        body = await read_json_object(request, ERR_OBJECT)
+        if isinstance(body, web.Response):
+            return body
         session, text = body.get("session"), body.get("text")
         if not (isinstance(session, str) and 0 < len(session) <= MAX_USER_CHARS and session.isprintable() and session.strip()):
             return _error(400, ERR_SESSION)

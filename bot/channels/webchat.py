@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 
 from aiohttp import web
 
@@ -42,6 +42,22 @@ def _error(status: int, message: str) -> web.Response:
     if status == 413:  # the body was not read to its end: this connection cannot carry another request
         response.force_close()
     return response
+
+
+async def read_json_object(request: web.Request, not_object: str = ERR_OBJECT) -> Union[Dict[str, Any], web.Response]:
+    """The request's JSON object, or the 413/400 answer to send instead (the web chat's and the kiosk's API;
+    ``not_object`` says which fields the object needs)."""
+    try:
+        raw = await request.read()  # bounded by client_max_size, also for chunked bodies
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, ERR_TOO_LARGE)
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _error(400, ERR_JSON)
+    if not isinstance(body, dict):
+        return _error(400, not_object)
+    return body
 
 
 def _page_headers(html: str) -> Dict[str, str]:
@@ -92,16 +108,9 @@ def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", 
         """Pass one message to the assistant and return its replies as JSON."""
         if (request.content_length or 0) > max_body:
             return _error(413, ERR_TOO_LARGE)
-        try:
-            raw = await request.read()  # bounded by client_max_size, also for chunked bodies
-        except web.HTTPRequestEntityTooLarge:
-            return _error(413, ERR_TOO_LARGE)
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return _error(400, ERR_JSON)
-        if not isinstance(body, dict):
-            return _error(400, ERR_OBJECT)
+        body = await read_json_object(request)
+        if isinstance(body, web.Response):
+            return body
         user, text = body.get("user"), body.get("text")
         if not _valid_user(user):
             return _error(400, ERR_USER)
