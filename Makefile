@@ -4,6 +4,10 @@ PYTHON_BASE ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.10.*/
 VENV := .venv
 BIN := $(VENV)/bin
 RASA_DATA := data/nlu.yml data/rules.yml data/stories.yml
+# Rasa's training cache, shared by every clone on this machine: a component whose inputs and code did not change
+# (its fingerprint, nlu/components.py) is restored instead of trained again. `make clean` leaves it; delete it to
+# train everything from scratch.
+export RASA_CACHE_DIRECTORY ?= $(HOME)/.cache/motcua/rasa
 
 .PHONY: run chat test install model load lint validate bench clean constraints browser
 
