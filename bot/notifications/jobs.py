@@ -48,7 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from bot.catalogue.answers import UNVERIFIED, documents_text, fees_text, sources_line, time_text
 from bot.catalogue.procedures import EID_PROCEDURE
@@ -116,27 +116,40 @@ def status_text(dossier: Dict[str, Any], change: Dict[str, Any], procedure_name:
     return shorten("\n".join(lines), MAX_CHARS)
 
 
-def status_notices(services: Services, outbox: Outbox, *, batch: int = 1000) -> int:
-    """Enqueue a notice for every subscriber of every dossier whose status changed since the cursor; returns how many."""
-    cursor = _state(outbox, "history_cursor")
-    if cursor is None:  # first run: start from now
-        newest = services.dossiers.latest_history_id()
-        _set_state(outbox, "history_cursor", str(newest))
-        return 0
-    after, queued = int(cursor), 0
+def _history_batches(services: Services, outbox: Outbox, cursor_name: str, batch: int) -> Iterator[List[Dict[str, Any]]]:
+    """Dossier history rows after the cursor ``cursor_name``, a batch at a time; the cursor moves past a batch once the
+    caller has handled it (its enqueues are idempotent: a crash before that only repeats no-ops). On the first run the
+    cursor starts at the newest row and nothing is yielded (what happened before the job existed is not announced)."""
+    cursor = _state(outbox, cursor_name)
+    if cursor is None:
+        _set_state(outbox, cursor_name, str(services.dossiers.latest_history_id()))
+        return
+    after = int(cursor)
     while True:
         changes = services.dossiers.history_since(after, limit=batch)
         if not changes:
-            return queued
+            return
+        yield changes
+        after = changes[-1]["id"]
+        _set_state(outbox, cursor_name, str(after))
+
+
+def _short_name(services: Services, dossier: Dict[str, Any]) -> Optional[str]:
+    procedure = services.catalogue.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
+    return procedure.short_name if procedure else None
+
+
+def status_notices(services: Services, outbox: Outbox, *, batch: int = 1000) -> int:
+    """Enqueue a notice for every subscriber of every dossier whose status changed since the cursor; returns how many."""
+    queued = 0
+    for changes in _history_batches(services, outbox, "history_cursor", batch):
         for change in changes:
             dossier = services.dossiers.get(change["code"])
             if dossier is not None:
-                procedure = services.catalogue.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
-                text = status_text(dossier, change, procedure.short_name if procedure else None)
+                text = status_text(dossier, change, _short_name(services, dossier))
                 for account in subscribed_accounts(services.users, services.subscriptions, f"dossier:{dossier['code']}"):
                     queued += outbox.enqueue(account, f"dossier:{dossier['code']}:status:{change['id']}", text)
-            after = change["id"]
-        _set_state(outbox, "history_cursor", str(after))  # enqueue is idempotent: a crash before this only repeats no-ops
+    return queued
 
 
 FINAL = ("done", "returned")  # a dossier that ended with a result: its followers are asked to rate it
@@ -144,24 +157,15 @@ FINAL = ("done", "returned")  # a dossier that ended with a result: its follower
 
 def rating_requests(services: Services, outbox: Outbox, *, batch: int = 1000) -> int:
     """Ask each subscriber of a dossier that just ended (done or returned) to rate it, once; returns how many."""
-    cursor = _state(outbox, "rating_cursor")
-    if cursor is None:  # first run: dossiers that ended before ratings existed are not asked about
-        _set_state(outbox, "rating_cursor", str(services.dossiers.latest_history_id()))
-        return 0
-    after, queued = int(cursor), 0
-    while True:
-        changes = services.dossiers.history_since(after, limit=batch)
-        if not changes:
-            return queued
+    queued = 0
+    for changes in _history_batches(services, outbox, "rating_cursor", batch):
         for change in changes:
             dossier = services.dossiers.get(change["code"]) if change["status"] in FINAL else None
             if dossier is not None:
-                procedure = services.catalogue.procedure(dossier["procedure_id"]) if dossier.get("procedure_id") else None
-                text, buttons = rating_rules.question(dossier["code"], procedure.short_name if procedure else None)
+                text, buttons = rating_rules.question(dossier["code"], _short_name(services, dossier))
                 for account in subscribed_accounts(services.users, services.subscriptions, f"dossier:{dossier['code']}"):
                     queued += outbox.enqueue(account, rating_rules.event(dossier["code"]), text, buttons)
-            after = change["id"]
-        _set_state(outbox, "rating_cursor", str(after))
+    return queued
 
 
 # overdue alerts ---------------------------------------------------------------------------------------------
