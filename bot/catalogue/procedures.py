@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 import yaml
 
@@ -138,13 +138,15 @@ def _optional(data: Dict[str, Any], key: str, kind: type, path: Path, prefix: st
     return _require(data, key, kind, path, prefix)
 
 
-def _date(value: Any, path: Path, name: str) -> Optional[dt.date]:
+def read_date(value: Any, path: Path, name: str, error: Type[CatalogueError] = CatalogueError) -> Optional[dt.date]:
+    """A data file's date (YYYY-MM-DD, or one YAML already read as a date), None when absent; ``error`` names the
+    file and the field otherwise (the catalogue's, or a subclass such as the legal register's)."""
     if value is None or isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise CatalogueError(path, name, f"must be a date YYYY-MM-DD, got {value!r}") from None
+        raise error(path, name, f"must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 def _list_of_dicts(data: Dict[str, Any], key: str, path: Path, needs: List[str]) -> List[Dict]:
@@ -169,8 +171,8 @@ def _fees(data: Dict[str, Any], path: Path) -> List[Fee]:
         fee = Fee(
             amount=amount,
             text=item["text"].strip(),
-            valid_from=_date(item.get("valid_from"), path, name + ".valid_from"),
-            valid_to=_date(item.get("valid_to"), path, name + ".valid_to"),
+            valid_from=read_date(item.get("valid_from"), path, name + ".valid_from"),
+            valid_to=read_date(item.get("valid_to"), path, name + ".valid_to"),
             condition=_optional(item, "condition", str, path, name + "."),
             source=_optional(item, "source", str, path, name + "."),
             groups=tuple(_strings(item, "groups", path, name + ".")),

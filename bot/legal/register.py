@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import yaml
 
 from bot import yamltext
-from bot.catalogue.procedures import CatalogueError
+from bot.catalogue.procedures import CatalogueError, read_date
 from nlu.normalize import normalize
 
 IN_FORCE, AMENDED, REPLACED, NOT_YET, EXPIRED, UNKNOWN = "in_force", "amended", "replaced", "not_yet", "expired", "unknown"
@@ -84,15 +84,6 @@ def number_key(number: str) -> str:
     return normalize(number).replace(" ", "").replace("–", "-")
 
 
-def _date(value: Any, path: Path, name: str) -> Optional[dt.date]:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise RegisterError(path, name, f"must be a date YYYY-MM-DD, got {value!r}") from None
-
-
 def _text(item: Dict[str, Any], key: str, path: Path, prefix: str, required: bool = True) -> Optional[str]:
     value = item.get(key)
     if value is None:
@@ -108,7 +99,7 @@ def _change(value: Any, path: Path, name: str) -> Change:
     if not isinstance(value, dict):
         raise RegisterError(path, name, "must be a mapping {document, from}")
     document = _text(value, "document", path, name + ".")
-    return Change(document, _date(value.get("from"), path, name + ".from"), value.get("checked"))
+    return Change(document, read_date(value.get("from"), path, name + ".from", RegisterError), value.get("checked"))
 
 
 def parse_document(item: Any, path: Path, index: int) -> Document:
@@ -128,7 +119,7 @@ def parse_document(item: Any, path: Path, index: int) -> Document:
     notes = _text(item, "notes", path, prefix, required=False)
     if not verified and not notes:
         raise RegisterError(path, prefix + "notes", "must say what is unconfirmed when verified is false")
-    in_force = _date(item.get("in_force"), path, prefix + "in_force")
+    in_force = read_date(item.get("in_force"), path, prefix + "in_force", RegisterError)
     checked = _text(item, "checked", path, prefix, required=False)
     if in_force and not checked:
         raise RegisterError(path, prefix + "checked", "must name the article of the document's own text that gives in_force")
@@ -144,8 +135,8 @@ def parse_document(item: Any, path: Path, index: int) -> Document:
         raise RegisterError(path, prefix + "fields", "must be a list of field names")
     document = Document(
         number=number, kind=kind, title=_text(item, "title", path, prefix), issuer=_text(item, "issuer", path, prefix),
-        issued=_date(item.get("issued"), path, prefix + "issued"), in_force=in_force,
-        expires=_date(item.get("expires"), path, prefix + "expires"),
+        issued=read_date(item.get("issued"), path, prefix + "issued", RegisterError), in_force=in_force,
+        expires=read_date(item.get("expires"), path, prefix + "expires", RegisterError),
         amended_by=tuple(_change(c, path, f"{prefix}amended_by[{i}]") for i, c in enumerate(amended)),
         replaced_by=_change(replaced, path, prefix + "replaced_by") if replaced is not None else None,
         checked=checked, text=text, quote=quote, slug=slug, fields=tuple(fields), verified=verified, notes=notes,
