@@ -41,6 +41,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 from bot import yamltext
+from bot.catalogue.procedure_list import CODE  # a national procedure code, e.g. 1.001193
 
 PORTAL = "Cổng Dịch vụ công quốc gia"
 CHANNEL_NAMES = {"Trực tiếp": "truc_tiep", "Trực tuyến": "truc_tuyen", "Dịch vụ bưu chính": "buu_chinh"}
@@ -59,7 +60,6 @@ NOT_WARD_FIELDS = {
     "Chi trả các chế độ BHXH": "Cơ quan Bảo hiểm xã hội",
 }
 _MARK = re.compile(r"Mã thủ tục\s*([0-9]+\.[0-9]+)")
-_CODE = re.compile(r"^[0-9]\.[0-9]{6}$")
 _HEAD = "Hình thức nộpThời gianPhí, lệ phíMô tả"
 _ROW = re.compile(r"(Trực tiếp|Trực tuyến|Dịch vụ bưu chính)(?=\d|Không)")
 _TIME = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(Ngày làm việc|Ngày|Giờ làm việc|Giờ|Tháng|Năm)?", re.IGNORECASE)
@@ -167,7 +167,7 @@ def record_date(record: Dict[str, Any], default: Optional[dt.date]) -> Optional[
 def check_identity(record: Dict[str, Any], where: str) -> str:
     """The record's code, after checking that its content is that procedure's page."""
     code = _clean(record.get("ma_thu_tuc"))
-    if not _CODE.match(code):
+    if not CODE.match(code):
         raise RecordError(where, f"mã thủ tục {code!r} không đúng dạng N.NNNNNN")
     if not _clean(record.get("ten_thu_tuc")):
         raise RecordError(where, f"bản ghi {code} không có tên thủ tục")
