@@ -14,6 +14,7 @@ from actions.context import ServiceAction, latest_entities, latest_intent, lates
 from actions.listed import answer_listed
 from actions.procedure_info import answer_correction, aspect_buttons, payload, procedure_from_message
 from bot.community.areas import load_areas
+from bot.metrics import FALLBACKS, channel_of
 from bot.people.subscriptions import follow, stop
 from bot.phrases import EMPTY_MESSAGE_REPLY, REFUSAL
 from nlu.dossier_code import EXAMPLE_CODE, explain_invalid, looks_like_code
@@ -113,6 +114,7 @@ class ActionFallback(ServiceAction):
         text = latest_text(tracker)
         intent = tracker.latest_message.get("intent") or {}
         self.services.reviews.record("unknown_messages", tracker.sender_id, text, intent.get("name", ""), intent.get("confidence") or 0.0)
+        FALLBACKS.labels(channel_of(tracker.sender_id)).inc()
         if not text.strip():
             dispatcher.utter_message(text=EMPTY_MESSAGE_REPLY)
             return []

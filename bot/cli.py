@@ -1,5 +1,5 @@
 """``motcua``: the command line of the assistant (parse, ask, chat, train, load, validate, sync, import, role, invite,
-audit, report, indicators, tasks)."""
+audit, report, indicators, tasks, backup, restore)."""
 
 from __future__ import annotations
 
@@ -87,8 +87,50 @@ async def _notifications(settings: Settings, stop: asyncio.Event) -> None:
         print(f"Lịch gửi thông báo không chạy được: {error!r}", file=sys.stderr, flush=True)
 
 
+def _metrics_across_processes() -> Optional[str]:
+    """A fresh directory for prometheus_client's multiprocess mode (the workers' counters in /metrics, bot/metrics.py);
+    None when prometheus_client was imported already (then /metrics covers this process only)."""
+    import tempfile
+
+    if "prometheus_client" in sys.modules:
+        print("Cảnh báo: /metrics chỉ tính tiến trình chính (prometheus_client đã được nạp trước).", file=sys.stderr)
+        return None
+    directory = tempfile.mkdtemp(prefix="motcua-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # read when prometheus_client is imported, here and in the workers
+    return directory
+
+
+def _on_stop_signals() -> asyncio.Event:
+    """An event set by SIGTERM (systemd, docker stop) or Ctrl+C: ``serve`` then stops taking messages and finishes the
+    ones under way."""
+    import signal
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    return stopping
+
+
 async def _serve(settings: Settings, host: str, port: int, workers: int = 1, scheduler: bool = True) -> int:
-    from bot.channels import webchat
+    import shutil
+    import time
+
+    started = time.time()
+    metrics_dir = _metrics_across_processes() if workers > 1 else None
+    try:
+        return await _serve_until_stopped(settings, host, port, workers, scheduler, started)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+async def _serve_until_stopped(settings: Settings, host: str, port: int, workers: int, scheduler: bool, started: float) -> int:
+    """``motcua serve`` until SIGTERM or Ctrl+C; then a graceful stop (README, "Vận hành"): the sender stops claiming and
+    its sends under way are recorded, Telegram and the web server stop taking messages and answer the ones under way
+    (aiohttp waits for running handlers, Zalo's accepted events are drained), and only then the workers stop."""
+    from bot.channels import operations, webchat
+    from bot.health import HealthConfig
 
     if workers > 1:  # one process per core, each conversation pinned to one of them (bot/workers.py)
         from bot.conversation.workers import WorkerPool
@@ -102,6 +144,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
 
     app = webchat.create_app(assistant)
     kiosk.mount(app, assistant, shared_services(str(settings.db_path)))  # the entrance's touch screen: /kiosk
+    operations.mount(app, assistant, HealthConfig.from_settings(settings), started=started)  # /healthz, /metrics
     try:
         telegram_config = telegram.TelegramConfig.from_settings(settings)  # None without MOTCUA_TELEGRAM_TOKEN
     except telegram.TelegramConfigError as error:
@@ -121,20 +164,23 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     if start_zalo(settings, assistant, shared_services(str(settings.db_path)), app) is not None:  # None without MOTCUA_ZALO_APP_ID
         print(f"Zalo OA: webhook http://{host}:{port}/zalo/webhook", flush=True)
     runner = await webchat.serve(app, host, port)
+    stopping = _on_stop_signals()
     print(f"Web chat: http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     print(f"Kiosk: http://{host}:{port}/kiosk", flush=True)
     stop = asyncio.Event()
     notices = asyncio.ensure_future(_notifications(settings, stop)) if scheduler else None
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
+        print("Đang dừng: trả lời nốt các tin nhắn đang xử lý…", file=sys.stderr, flush=True)
     finally:
-        if notices is not None:
-            stop.set()
-            await asyncio.gather(notices, return_exceptions=True)
+        stop.set()  # the sender stops claiming; what it claimed is sent and recorded (bot/delivery/sender.py)
         await telegram.stop_telegram(bot)
-        await webchat.stop(runner)
+        await webchat.stop(runner)  # waits for the answers under way (and drains Zalo's accepted events)
+        if notices is not None:
+            await asyncio.gather(notices, return_exceptions=True)
         if workers > 1:
-            await assistant.close()
+            await assistant.close()  # each worker finishes what it was given, then exits
+    print("Đã dừng.", file=sys.stderr, flush=True)
     return 0
 
 
@@ -211,6 +257,43 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         print(format_row(row))
     if not rows:
         print("Chưa có dòng nhật ký nào khớp.", file=sys.stderr)
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    """``motcua backup``: a consistent copy of the database while it serves (bot/backup.py), N daily copies kept."""
+    from bot.backup import BackupError, backup
+
+    try:
+        made = backup(settings.db_path, args.dir or settings.backup_dir, keep=args.keep or settings.backup_keep,
+                      copy_to=args.copy_to or settings.backup_copy_to)
+    except BackupError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    size = f"{made.size:,}".replace(",", ".")
+    print(f"Đã sao lưu: {made.path} ({size} byte, lược đồ {made.schema_version})")
+    for copy in made.copies:
+        print(f"Bản chép thứ hai: {copy}")
+    if made.removed:
+        print(f"Đã xoá {len(made.removed)} bản cũ (giữ {args.keep or settings.backup_keep} ngày).")
+    return 0
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    """``motcua restore FILE``: put a backup back, after checking it (bot/backup.py)."""
+    from pathlib import Path
+
+    from bot.backup import BackupError, restore
+
+    target = Path(args.db) if args.db else settings.db_path
+    try:
+        kept = restore(args.file, target, force=args.force)
+    except BackupError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"Đã khôi phục {args.file} vào {target}.")
+    if kept is not None:
+        print(f"Cơ sở dữ liệu cũ được giữ ở {kept}.")
     return 0
 
 
@@ -291,6 +374,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_digest = sub.add_parser("digest", help="queue today's digest for officials now (then `motcua send`)")
     p_digest.add_argument("--send", action="store_true", help="also send the outbox until it is drained")
     sub.add_parser("scheduler", help="run the notification jobs and the sender (one per deployment)")
+    p_backup = sub.add_parser("backup", help="back up the database while it serves (SQLite online backup), keep N daily copies")
+    p_backup.add_argument("--dir", help="where the copies go (default MOTCUA_BACKUP_DIR, or backups/ beside the database)")
+    p_backup.add_argument("--keep", type=int, help="daily copies kept (default MOTCUA_BACKUP_KEEP, 14)")
+    p_backup.add_argument("--copy-to", dest="copy_to", help="also copy to this directory (another disk); default MOTCUA_BACKUP_COPY_TO")
+    p_restore = sub.add_parser("restore", help="put a backup back in place of the database (checked first)")
+    p_restore.add_argument("file", help="a backup made by `motcua backup` (motcua-YYYY-MM-DD.db)")
+    p_restore.add_argument("--db", help="the database to restore into (default MOTCUA_DB)")
+    p_restore.add_argument("--force", action="store_true", help="replace a database that holds data (it is kept beside)")
     p_sync = sub.add_parser("sync", help="pull changed dossiers from the province's one-stop platform (MOTCUA_PLATFORM_*)")
     p_sync.add_argument("--mapping", default=None, help="field mapping file (default MOTCUA_PLATFORM_MAPPING or data/platform_mapping.yml)")
     p_sync.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -356,7 +447,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_review.add_argument("--date", help="the day to review (YYYY-MM-DD, default today)")
     p_review.add_argument("--json", action="store_true", help='print {"date", "procedures": [{"id", "code", "name", "findings"}]}')
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"Lỗi cấu hình: {error}", file=sys.stderr)
+        return 2
     configure_logs(settings.env)
 
     if args.command == "train":
@@ -395,6 +490,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return run_import(settings, args.file)
     if args.command == "role":
         return _role(settings, args)
+    if args.command == "backup":
+        return _backup(settings, args)
+    if args.command == "restore":
+        return _restore(settings, args)
     if args.command == "invite":
         return _invite(settings, args)
     if args.command == "audit":

@@ -335,6 +335,19 @@ def _schema_9(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# migration 12 (bot/health.py): a row written by every health probe (``GET /healthz``), so the probe proves a real
+# commit reaches the file (a full disk or a read-only mount fails it), not only that the file opens
+SCHEMA_12 = """
+create table if not exists heartbeats (name text primary key, at text not null, pid integer)
+"""
+
+
+def _schema_12(conn: sqlite3.Connection) -> None:
+    """The health probe's heartbeats (SCHEMA_12)."""
+    for statement in _statements(SCHEMA_12):
+        conn.execute(statement)
+
+
 Migration = Tuple[int, str, Callable[[sqlite3.Connection], None]]
 MIGRATIONS: List[Migration] = [
     (1, "every table of motcua 0.1", _schema_1),
@@ -345,6 +358,7 @@ MIGRATIONS: List[Migration] = [
     (7, "hand-offs, petitions, ratings, waiting answers", _schema_7),
     (8, "the light list of procedures (listed_procedures)", _schema_8),
     (9, "outbox priority and attachment; consent_log, broadcasts, help_requests", _schema_9),
+    (12, "heartbeats of the health probe", _schema_12),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -35,6 +35,10 @@ class Settings:
     legal_dir: Path = ROOT / "data" / "legal"  # the legal register and the quotable articles (bot/legal)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    backup_dir: Path = ROOT / "var" / "backups"  # `motcua backup` and the daily-backup job (bot/backup.py); default
+    #                                              from_env: the database's folder / backups
+    backup_keep: int = 14                        # daily copies kept
+    backup_copy_to: Optional[Path] = None        # a second directory (another disk) that gets each copy too
     env: Dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     """Every setting as read (``.env`` overlaid by the environment): each adapter (Telegram, Zalo, the
     province's platform, the scheduler) reads its own keys from here with its own ``from_settings``."""
@@ -49,9 +53,14 @@ class Settings:
             value = Path(env.get(key, default))
             return value if value.is_absolute() else root / value
 
+        keep = (env.get("MOTCUA_BACKUP_KEEP") or "14").strip()
+        if not keep.isdigit() or int(keep) < 1:
+            raise ValueError(f"MOTCUA_BACKUP_KEEP phải là số nguyên dương (đang là {keep!r}).")
+
+        db_path = path("MOTCUA_DB", "var/motcua.db")
         return cls(
             root=root,
-            db_path=path("MOTCUA_DB", "var/motcua.db"),
+            db_path=db_path,
             tracker_db_path=path("MOTCUA_TRACKER_DB", "var/tracker.db"),
             models_dir=path("MOTCUA_MODELS", "models"),
             catalogue_dir=path("MOTCUA_CATALOGUE", "data/procedures"),
@@ -60,5 +69,8 @@ class Settings:
             legal_dir=path("MOTCUA_LEGAL", "data/legal"),
             web_host=env.get("MOTCUA_WEB_HOST", "127.0.0.1"),
             web_port=int(env.get("MOTCUA_WEB_PORT", "8080")),
+            backup_dir=path("MOTCUA_BACKUP_DIR", str(db_path.parent / "backups")),
+            backup_keep=int(keep),
+            backup_copy_to=path("MOTCUA_BACKUP_COPY_TO", "") if (env.get("MOTCUA_BACKUP_COPY_TO") or "").strip() else None,
             env=dict(env),
         )

@@ -35,6 +35,8 @@ ERR_NOT_FOUND = "Không tìm thấy địa chỉ này."
 ERR_METHOD = "Phương thức không được hỗ trợ ở địa chỉ này."
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# set by bot.channels.operations.mount: the full health check (model, database, scheduler, outbox) behind /healthz
+HEALTH = web.AppKey("motcua_health", Callable[[], Awaitable[web.Response]])
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -101,8 +103,9 @@ def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", 
         return web.Response(text=html, content_type="text/html", charset="utf-8", headers=page_headers)
 
     async def healthz(request: web.Request) -> web.Response:
-        """Report that the server is up."""
-        return json_response({"status": "ok"})
+        """The deployment's health (bot/channels/operations.py) when mounted; else that the server is up."""
+        check = request.app.get(HEALTH)
+        return await check() if check is not None else json_response({"status": "ok"})
 
     async def chat(request: web.Request) -> web.Response:
         """Pass one message to the assistant and return its replies as JSON."""

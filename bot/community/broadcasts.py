@@ -34,6 +34,7 @@ from bot.community.guides import Guide, guide
 from bot.db import transaction
 from bot.delivery.outbox import ALERT, BULK, Outbox, attachment_spec
 from bot.delivery.text import shorten
+from bot.metrics import BROADCASTS
 from bot.people.roles import ADMIN, LEADER, Scope
 from bot.people.subscriptions import BROADCAST_TOPICS
 from bot.people.users import User, split_conversation_id
@@ -325,6 +326,8 @@ class Broadcasts:
                 return None
             for account in recipients:
                 self.outbox.enqueue(account, draft.event, text, buttons, priority=BULK, attachment=draft.attachment)
+        BROADCASTS.labels("confirmed").inc()
+        BROADCASTS.labels("notices").inc(len(recipients))
         return len(recipients)
 
     def cancel(self, broadcast: Broadcast, now: Optional[dt.datetime] = None) -> int:
@@ -334,6 +337,7 @@ class Broadcasts:
                                           " and state = 'sending'", [iso(now), broadcast.id])
         if cursor.rowcount != 1:
             raise NotAllowed("Bản tin này không còn đang gửi.")
+        BROADCASTS.labels("cancelled").inc()
         return self.outbox.cancel(f"broadcast:{broadcast.id}:", CANCELLED)
 
     def counts(self, broadcast: Broadcast) -> Counts:

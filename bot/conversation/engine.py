@@ -8,7 +8,9 @@ by default), so a conversation survives a restart.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -18,6 +20,7 @@ from bot.catalogue.documents import DOCX_MIME, docx
 from bot.conversation.tracker_store import sqlite_tracker_store
 from bot.delivery.reply import Attachment, Reply
 from bot.logs import quiet_libraries
+from bot.metrics import MESSAGES, REPLY_SECONDS, channel_of
 from bot.phrases import EMPTY_MESSAGE_REPLY
 from bot.services import Services, shared_services
 from bot.settings import Settings
@@ -25,7 +28,8 @@ from bot.timeutil import now_vn
 
 MAX_CHARS = 2000  # longer messages are cut for understanding; the reply says so
 TOO_LONG = "(Tin nhắn dài quá {limit} ký tự, em chỉ đọc phần đầu.)"
-
+# the intent Rasa's NLU gave the message of the turn under way (a dict per turn, see _count_intents)
+_TURN: contextvars.ContextVar = contextvars.ContextVar("motcua_turn", default=None)
 
 
 def latest_model(models_dir: Path) -> Path:
@@ -34,6 +38,27 @@ def latest_model(models_dir: Path) -> Path:
     if not models:
         raise FileNotFoundError(f"No trained model in {models_dir}: run `motcua train` (or `make run`).")
     return models[-1]
+
+
+def _count_intents(agent: Any) -> None:
+    """Let the turn under way learn the intent its message got: the processor's ``parse_message`` (called once per
+    message by ``handle_message``) writes it into the turn's dict, read by :meth:`Assistant.handle` for the metrics."""
+    processor = getattr(agent, "processor", None)
+    parse = getattr(processor, "parse_message", None)
+    if parse is None:
+        return
+    # a forged button payload ("/anything{...}") names any intent: only the domain's intents become labels
+    known = set(getattr(getattr(agent, "domain", None), "intents", None) or ()) | {"nlu_fallback"}
+
+    async def parse_and_note(*args: Any, **kwargs: Any) -> Any:
+        data = await parse(*args, **kwargs)
+        turn = _TURN.get()
+        if turn is not None and isinstance(data, dict):
+            name = (data.get("intent") or {}).get("name")
+            turn["intent"] = name if name in known else ("none" if not name else "other")
+        return data
+
+    processor.parse_message = parse_and_note
 
 
 def clean_input(text: Optional[str]) -> str:
@@ -81,7 +106,12 @@ class Assistant:
             action_endpoint=InProcessActionEndpoint(services),
         )
         quiet_libraries()
+        _count_intents(agent)
         return cls(agent, settings, services)
+
+    def health(self) -> Dict[str, Any]:
+        """``/healthz``'s model part: the agent has its model and its tracker store."""
+        return {"ok": bool(self.agent is not None and self.agent.is_ready())}
 
     async def parse(self, text: str) -> Dict[str, Any]:
         """NLU only: intent, confidence, entities and the catalogue procedure."""
@@ -109,9 +139,23 @@ class Assistant:
         """Run one user message through the dialogue and return the replies.
 
         The desk (bot/people/desk.py) sees it first: a message of an open hand-off, a rating button, the answer the
-        conversation waits for are taken there, on every channel, and never reach the NLU."""
+        conversation waits for are taken there, on every channel, and never reach the NLU. Counted in
+        ``motcua_messages`` (channel, intent) and ``motcua_reply_seconds`` (bot/metrics.py)."""
+        turn = {"intent": "error"}
+        token = _TURN.set(turn)
+        started = time.perf_counter()
+        try:
+            return await self._handle(user_id, text, metadata, turn)
+        finally:
+            _TURN.reset(token)
+            channel = channel_of(user_id)
+            MESSAGES.labels(channel, turn["intent"]).inc()
+            REPLY_SECONDS.labels(channel).observe(time.perf_counter() - started)
+
+    async def _handle(self, user_id: str, text: str, metadata: Optional[Dict[str, Any]], turn: Dict[str, str]) -> List[Reply]:
         text = clean_input(text)
         if not text:
+            turn["intent"] = "empty"
             return [Reply(EMPTY_MESSAGE_REPLY)]
         notes = []
         if len(text) > MAX_CHARS:
@@ -119,6 +163,7 @@ class Assistant:
             notes.append(Reply(TOO_LONG.format(limit=MAX_CHARS)))
         taken = self.services.desk.handle(str(user_id), text, self.clock())
         if taken is not None:
+            turn["intent"] = "desk"
             return notes + taken
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 

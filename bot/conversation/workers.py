@@ -304,6 +304,13 @@ class WorkerPool:
         """The index of the worker that handles ``conversation_id``."""
         return worker_index(conversation_id, self.size)
 
+    def health(self) -> Dict[str, Any]:
+        """``/healthz``'s model part: every worker has loaded the model (one being restarted has not)."""
+        ready = sum(1 for w in self._workers if w is not None and w.ready.done() and not w.ready.cancelled()
+                    and w.ready.exception() is None and not w.exited.is_set())
+        return {"ok": self._started and not self._closing and ready == self.size, "workers": self.size, "ready": ready,
+                "restarts": self.restarts}
+
     @property
     def pids(self) -> List[Optional[int]]:
         """The process id of each worker (None while one is being started)."""

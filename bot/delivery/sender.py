@@ -68,6 +68,7 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Protocol, S
 from bot.delivery.errors import DeliveryError
 from bot.delivery.outbox import Claimed, Outbox, Pace
 from bot.delivery.reply import Reply
+from bot.metrics import DELIVERIES
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,7 @@ class Sender:
         else:
             if self.outbox.mark_delivered(item):
                 self.stats.delivered += 1
+                DELIVERIES.labels(item.channel, "delivered").inc()
             else:
                 self.stats.lost_lease += 1
                 log.error("sender: row %s was delivered after its lease ran out; another sender may send it too", item.id)
@@ -295,6 +297,7 @@ class Sender:
                 if other is not None:
                     if self.outbox.reroute(item, other.id, other.channel, other.channel_user_id, reason):
                         self.stats.rerouted += 1
+                        DELIVERIES.labels(item.channel, "rerouted").inc()
                     return
                 reason += "; no other consenting account of this person to try"
             self._fail(item, reason)
@@ -309,6 +312,7 @@ class Sender:
         """Back to pending until ``at``; a time-out after the request went out is counted as in doubt."""
         if self.outbox.retry_at(item, at, reason, outcome="timeout" if doubtful else "retry"):
             self.stats.retried += 1
+            DELIVERIES.labels(item.channel, "timeout" if doubtful else "retry").inc()
             self.stats.in_doubt += int(doubtful)
 
     def _fail(self, item: Claimed, reason: str) -> None:
@@ -316,6 +320,7 @@ class Sender:
         log.warning("sender: outbox row %s (%s) failed: %s", item.id, item.event, reason)
         if self.outbox.fail(item, reason):
             self.stats.failed += 1
+            DELIVERIES.labels(item.channel, "failed").inc()
 
     def _other_account(self, item: Claimed):
         """The person's next account to try: not tried yet, consenting, on a channel this process sends on."""

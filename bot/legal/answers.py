@@ -21,6 +21,7 @@ from bot.legal.library import Law
 from bot.legal.register import Register, number_key
 from bot.legal.review import SOON_DAYS
 from bot.legal.search import Hit, best_sentence, favoured_documents, syllables
+from bot.metrics import LEGAL_SECONDS
 from nlu.normalize import normalize
 
 CONFIDENCE = 10.0     # BM25 score of the best article under which nothing is cited (tuned on bench/data/legal_dev.yml)
@@ -115,6 +116,7 @@ def retrieve(law: Law, text: str, day: dt.date, procedure: Any = None, procedure
     return law.index.search(text, day, k=RETRIEVED, favour=favour)
 
 
+@LEGAL_SECONDS.time()
 def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
                     procedures: Optional[Dict[str, Any]] = None, ward: Optional[Dict[str, Any]] = None) -> Answer:
     """The answer to a legal question asked on ``day``."""

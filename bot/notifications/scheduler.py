@@ -14,6 +14,9 @@ id                 when                                           what
 ``leader-weekly``  ``MOTCUA_LEADER_TIME`` (08:00) every Monday      :func:`bot.notifications.leader_weekly`
 ``legal-review``   ``MOTCUA_LEADER_TIME`` (08:00) every Monday    :func:`bot.notifications.legal_review_weekly`
 ``task-warnings``  ``MOTCUA_TASKS_WARN_TIME`` (08:00) every day   :func:`bot.notifications.task_warnings`
+``daily-backup``   ``MOTCUA_BACKUP_TIME`` (02:30) every day       :func:`bot.backup.backup` into ``MOTCUA_BACKUP_DIR``
+                   (``MOTCUA_BACKUP_KEEP`` days kept, a copy       (nothing when ``MOTCUA_BACKUP_TIME=off``)
+                   to ``MOTCUA_BACKUP_COPY_TO`` if set)
 ``sender``         every 5 s                                      keeps this process's :class:`bot.delivery.sender.Sender`
                                                                   loop running and wakes it
 =================  =============================================  ==============================================
@@ -87,12 +90,17 @@ class SchedulerConfig:
     sender_every_seconds: float = 5.0
     leader_time: dt.time = dt.time(8, 0)
     task_warn_time: dt.time = dt.time(8, 0)
+    backup_time: Optional[dt.time] = dt.time(2, 30)  # None: no daily backup job
+    backup_dir: str = ""                              # default: <database's folder>/backups
+    backup_keep: int = 14
+    backup_copy_to: Optional[str] = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SchedulerConfig":
         """The scheduler settings of ``settings`` (``db_path`` and the ``MOTCUA_*`` keys of ``settings.env``)."""
         env: Mapping[str, str] = settings.env or {}
         db_path = str(settings.db_path)
+        backup_time = (env.get("MOTCUA_BACKUP_TIME") or "02:30").strip()
         jobstore = (env.get("MOTCUA_SCHEDULER_DB") or "").strip()
         if jobstore and not Path(jobstore).is_absolute():
             jobstore = str(Path(settings.root) / jobstore)
@@ -107,6 +115,10 @@ class SchedulerConfig:
             status_every_seconds=float(env.get("MOTCUA_STATUS_EVERY_SECONDS") or 30),
             leader_time=_clock_time(env.get("MOTCUA_LEADER_TIME") or "08:00", "MOTCUA_LEADER_TIME"),
             task_warn_time=_clock_time(env.get("MOTCUA_TASKS_WARN_TIME") or "08:00", "MOTCUA_TASKS_WARN_TIME"),
+            backup_time=None if backup_time.lower() in ("off", "tat", "tắt", "0") else _clock_time(backup_time, "MOTCUA_BACKUP_TIME"),
+            backup_dir=str(getattr(settings, "backup_dir", None) or Path(db_path).parent / "backups"),
+            backup_keep=int(getattr(settings, "backup_keep", 14)),
+            backup_copy_to=str(settings.backup_copy_to) if getattr(settings, "backup_copy_to", None) else None,
         )
 
 
@@ -262,6 +274,22 @@ def broadcast_reports_job(db_path: str) -> int:
     return _record(db_path, "broadcast-reports", lambda store, outbox: broadcast_reports(store, outbox, _now()))
 
 
+def backup_job(db_path: str, directory: str, keep: int = 14, copy_to: Optional[str] = None) -> str:
+    """Back up the database (SQLite's online backup, while everything keeps running) and keep ``keep`` days;
+    nothing when ``directory`` is empty (``MOTCUA_BACKUP_TIME=off``)."""
+    from bot.backup import backup
+
+    if not directory:
+        return "off"
+
+    def work(store: Any, outbox: Any) -> str:
+        made = backup(db_path, directory, keep=keep, copy_to=copy_to, now=_now())
+        log.info("scheduler: backup %s (%d bytes)%s", made.path, made.size, f", copy {made.copies[0]}" if made.copies else "")
+        return str(made.path)
+
+    return _record(db_path, "daily-backup", work)
+
+
 async def sender_job(db_path: str) -> None:
     """Keep this process's sender loop running (start it, or restart it after a crash) and wake it."""
     runtime = _RUNTIMES.get(str(db_path))
@@ -317,6 +345,12 @@ def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
                       id="task-warnings", name="Nhắc hạn nhiệm vụ NQ 57", args=[db], misfire_grace_time=12 * 3600, **common)
     scheduler.add_job(broadcast_reports_job, IntervalTrigger(seconds=30, timezone=config.timezone),
                       id="broadcast-reports", name="Báo kết quả gửi bản tin", args=[db], misfire_grace_time=30, **common)
+    # always under its id, so a job stored by an earlier start is replaced; turned off, it backs up nothing
+    at = config.backup_time or dt.time(2, 30)
+    scheduler.add_job(backup_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=config.timezone),
+                      id="daily-backup", name="Sao lưu cơ sở dữ liệu", misfire_grace_time=12 * 3600,
+                      args=[db, config.backup_dir if config.backup_time else "", config.backup_keep, config.backup_copy_to],
+                      **common)
     scheduler.add_job(sender_job, IntervalTrigger(seconds=config.sender_every_seconds, timezone=config.timezone),
                       id="sender", name="Gửi thông báo", args=[db], misfire_grace_time=int(max(config.sender_every_seconds, 5)),
                       next_run_time=dt.datetime.now(dt.timezone.utc), **common)

@@ -41,6 +41,7 @@ import sqlite_utils
 from bot.catalogue.procedures import Procedure, fees_on
 from bot.catalogue.repository import Catalogue
 from bot.db import OPEN_SQL
+from bot.metrics import REPORT_SECONDS
 from bot.officials.deadlines import early, late, overdue_at
 
 SOURCE_766 = "QĐ 766/QĐ-TTg (23/6/2022), ghi chú công thức của Cổng DVC quốc gia"
@@ -390,6 +391,7 @@ def trend_png(trend: Sequence[IndicatorReport], codes: Sequence[str] = ("2.1", "
     return out.getvalue()
 
 
+@REPORT_SECONDS.labels("indicators").time()
 def chat_indicators(db: sqlite_utils.Database, catalogue: Catalogue, today: dt.date, *, start: Optional[dt.date] = None,
                     end: Optional[dt.date] = None, chart: bool = True) -> Tuple[str, Optional[bytes]]:
     """What /chiso answers: the text of ``start``..``end`` (default: this month up to yesterday, or the last month on

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, TextIO
 
 from bot.db import open_database
+from bot.metrics import REPORT_SECONDS
 from bot.officials.periods import Period, PeriodError, between, parse_period
 from bot.officials.report import departments, find_name, tally
 from bot.officials.report_render import chart_png, excel_bytes, summary_text
@@ -60,6 +61,7 @@ def department_in(db: Any, text: str) -> Optional[str]:
     return found[0] if len(found) == 1 else None
 
 
+@REPORT_SECONDS.labels("report").time()
 def leader_report(db: Any, period: Period, department: Optional[str] = None, excel: bool = False,
                   chart: bool = True) -> LeaderReport:
     """Count ``period`` and the period before it, and render the summary, the chart (and the Excel when asked)."""
