@@ -26,7 +26,7 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 # seconds: a reply takes 20 ms to a few seconds (a report with its chart); a legal search tens of ms
 REPLY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -34,6 +34,8 @@ WORK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60
 
 MESSAGES = Counter("motcua_messages", "Messages answered, by channel and the intent the NLU gave them "
                    "(desk: taken by an open hand-off or an awaited answer; empty: nothing to read)", ["channel", "intent"])
+IN_PROGRESS = Gauge("motcua_messages_in_progress", "Messages being answered right now (all worker processes)",
+                    multiprocess_mode="livesum")
 FALLBACKS = Counter("motcua_fallbacks", "Messages the assistant could not place (asked back and logged for review)", ["channel"])
 REPLY_SECONDS = Histogram("motcua_reply_seconds", "Time to answer one message (the conversation engine, without the channel)",
                           ["channel"], buckets=REPLY_BUCKETS)

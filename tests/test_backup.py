@@ -135,11 +135,11 @@ def test_n_daily_copies_are_kept_and_copied_to_a_second_directory(tmp_path):
 def test_the_daily_job_backs_up_and_is_recorded(tmp_path):
     db = tmp_path / "motcua.db"
     Services.open(db)
-    path = backup_job(str(db), str(tmp_path / "backups"), 14, None)
+    path = backup_job(str(db), str(tmp_path / "backups"), 14, "")
     assert Path(path).is_file() and check_backup(path) == SCHEMA_VERSION
     runs = job_runs(str(db), "daily-backup")
     assert len(runs) == 1 and runs[0]["result"] == path and runs[0]["error"] is None
-    assert backup_job(str(db), "", 14, None) == "off"  # MOTCUA_BACKUP_TIME=off
+    assert backup_job(str(db), "", 14, "") == "off"  # MOTCUA_BACKUP_TIME=off
 
 
 def test_restore_refuses_a_database_with_data_unless_forced_and_keeps_the_old_one(tmp_path):

@@ -20,7 +20,7 @@ from bot.catalogue.documents import DOCX_MIME, docx
 from bot.conversation.tracker_store import sqlite_tracker_store
 from bot.delivery.reply import Attachment, Reply
 from bot.logs import quiet_libraries
-from bot.metrics import MESSAGES, REPLY_SECONDS, channel_of
+from bot.metrics import IN_PROGRESS, MESSAGES, REPLY_SECONDS, channel_of
 from bot.phrases import EMPTY_MESSAGE_REPLY
 from bot.services import Services, shared_services
 from bot.settings import Settings
@@ -144,9 +144,11 @@ class Assistant:
         turn = {"intent": "error"}
         token = _TURN.set(turn)
         started = time.perf_counter()
+        IN_PROGRESS.inc()
         try:
             return await self._handle(user_id, text, metadata, turn)
         finally:
+            IN_PROGRESS.dec()
             _TURN.reset(token)
             channel = channel_of(user_id)
             MESSAGES.labels(channel, turn["intent"]).inc()

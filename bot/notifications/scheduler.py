@@ -274,7 +274,7 @@ def broadcast_reports_job(db_path: str) -> int:
     return _record(db_path, "broadcast-reports", lambda store, outbox: broadcast_reports(store, outbox, _now()))
 
 
-def backup_job(db_path: str, directory: str, keep: int = 14, copy_to: Optional[str] = None) -> str:
+def backup_job(db_path: str, directory: str, keep: int = 14, copy_to: str = "") -> str:
     """Back up the database (SQLite's online backup, while everything keeps running) and keep ``keep`` days;
     nothing when ``directory`` is empty (``MOTCUA_BACKUP_TIME=off``)."""
     from bot.backup import backup
@@ -283,7 +283,7 @@ def backup_job(db_path: str, directory: str, keep: int = 14, copy_to: Optional[s
         return "off"
 
     def work(store: Any, outbox: Any) -> str:
-        made = backup(db_path, directory, keep=keep, copy_to=copy_to, now=_now())
+        made = backup(db_path, directory, keep=keep, copy_to=copy_to or None, now=_now())
         log.info("scheduler: backup %s (%d bytes)%s", made.path, made.size, f", copy {made.copies[0]}" if made.copies else "")
         return str(made.path)
 
@@ -349,7 +349,7 @@ def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
     at = config.backup_time or dt.time(2, 30)
     scheduler.add_job(backup_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=config.timezone),
                       id="daily-backup", name="Sao lưu cơ sở dữ liệu", misfire_grace_time=12 * 3600,
-                      args=[db, config.backup_dir if config.backup_time else "", config.backup_keep, config.backup_copy_to],
+                      args=[db, config.backup_dir if config.backup_time else "", config.backup_keep, config.backup_copy_to or ""],
                       **common)
     scheduler.add_job(sender_job, IntervalTrigger(seconds=config.sender_every_seconds, timezone=config.timezone),
                       id="sender", name="Gửi thông báo", args=[db], misfire_grace_time=int(max(config.sender_every_seconds, 5)),
