@@ -1,6 +1,10 @@
 # motcua: `make run` and `make test` do every set-up step they need, and skip what is done.
 SHELL := /bin/bash
-PYTHON_BASE ?= $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10))),$(shell command -v python3.10))
+# Python 3.10 (Rasa 3.6 runs on 3.8-3.10): pyenv's, or python3.10 on PATH; when there is none (a stock Debian 12 or
+# Ubuntu 24.04), scripts/python310.sh gets one with uv (uv from PyPI into ~/.local/share/motcua/tools, then
+# `uv python install 3.10`) and says so; an existing .venv is used as it is.
+PYTHON_FOUND := $(or $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10))),$(shell command -v python3.10))
+PYTHON_BASE ?= $(eval PYTHON_BASE := $(or $(PYTHON_FOUND),$(wildcard $(VENV)/bin/python),$(shell bash scripts/python310.sh)))$(PYTHON_BASE)
 VENV := .venv
 BIN := $(VENV)/bin
 RASA_DATA := data/nlu.yml data/rules.yml data/stories.yml

@@ -46,6 +46,11 @@ async def _scheduler(settings: Any) -> int:
     store = Services.open(settings.db_path)
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    port = (settings.env.get("MOTCUA_SCHEDULER_METRICS_PORT") or "").strip()
+    if port:  # this process's deliveries and broadcasts (bot/metrics.py); the outbox gauges are in serve's /metrics
+        from prometheus_client import start_http_server
+
+        start_http_server(int(port), addr="127.0.0.1")
     async with channel_senders(settings, store, sender_config) as senders:
         if not senders:
             log.warning("scheduler: no channel configured; notices are queued in the outbox but not sent")

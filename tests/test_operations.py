@@ -165,3 +165,18 @@ async def test_the_web_chat_alone_still_answers_healthz(tmp_path):
     finally:
         await webchat.stop(runner)
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_the_grafana_dashboard_asks_only_for_metrics_the_server_exposes(ops):
+    import json
+    import re
+    from pathlib import Path
+
+    client, _, _, _ = ops
+    exposed = set(re.findall(r"^# TYPE (\w+) (\w+)", (await client.get("/metrics")).text, flags=re.M))
+    names = {name for name, _ in exposed}
+    names |= {f"{name}_{suffix}" for name, kind in exposed for suffix in ("total", "bucket", "sum", "count")
+              if kind in ("counter", "histogram")}
+    dashboard = json.loads((Path(__file__).resolve().parent.parent / "docs" / "grafana-motcua.json").read_text(encoding="utf-8"))
+    asked = {name for panel in dashboard["panels"] for target in panel["targets"] for name in re.findall(r"motcua_\w+", target["expr"])}
+    assert asked and asked <= names, asked - names
