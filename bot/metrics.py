@@ -66,6 +66,15 @@ def timed(histogram) -> Iterator[None]:
         histogram.observe(time.perf_counter() - started)
 
 
+def process_gone(pid: int) -> None:
+    """Forget the live gauges of a worker process that ended (multiprocess mode): a worker that died mid-answer
+    must not count as answering for ever. Its counters stay (they are totals)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and pid:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+
 def exposition() -> bytes:
     """The text format of this deployment's process metrics: the multiprocess files when they are on, else this process."""
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -180,3 +180,47 @@ async def test_the_grafana_dashboard_asks_only_for_metrics_the_server_exposes(op
     dashboard = json.loads((Path(__file__).resolve().parent.parent / "docs" / "grafana-motcua.json").read_text(encoding="utf-8"))
     asked = {name for panel in dashboard["panels"] for target in panel["targets"] for name in re.findall(r"motcua_\w+", target["expr"])}
     assert asked and asked <= names, asked - names
+
+
+SCRIPT = '''
+import multiprocessing, sys
+
+
+def answer_in_a_worker():
+    from bot.metrics import IN_PROGRESS, MESSAGES
+    MESSAGES.labels("web", "ask_fee").inc(3)
+    IN_PROGRESS.inc()  # a worker that dies mid-answer: livesum drops it with the process
+
+
+if __name__ == "__main__":
+    from bot.cli import _metrics_across_processes
+    directory = _metrics_across_processes()  # as `motcua serve --workers N` does, before prometheus_client is imported
+    from bot.metrics import MESSAGES, exposition
+    MESSAGES.labels("telegram", "greet").inc()
+    from bot.metrics import process_gone
+    for _ in range(2):  # two workers, started and reaped the way the pool does
+        worker = multiprocessing.get_context("spawn").Process(target=answer_in_a_worker)
+        worker.start()
+        worker.join()
+        process_gone(worker.pid)
+    sys.stdout.write(exposition().decode())
+'''
+
+
+def test_with_several_workers_metrics_add_up_every_process(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "pool.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    result = subprocess.run([sys.executable, str(script)], cwd=root, env={**env, "PYTHONPATH": str(root)},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(result.stdout) for s in family.samples}
+    assert samples[("motcua_messages_total", (("channel", "web"), ("intent", "ask_fee")))] == 6  # both workers
+    assert samples[("motcua_messages_total", (("channel", "telegram"), ("intent", "greet")))] == 1  # the main process
+    assert samples.get(("motcua_messages_in_progress", ()), 0) == 0  # the dead workers answer nothing any more

@@ -56,6 +56,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot.db import enable_wal
 from bot.delivery.reply import Reply
+from bot.metrics import process_gone
 from bot.services import Services
 from bot.settings import Settings
 
@@ -461,5 +462,6 @@ class WorkerPool:
             if not process.is_alive():
                 break
         process.join(timeout=1)
+        process_gone(process.pid)
         if not worker.exited.is_set():
             self._on_exit(worker)
