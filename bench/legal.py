@@ -36,7 +36,7 @@ def percentile(values: List[float], q: float) -> float:
 
 
 def same(hit: Any, item: Dict[str, Any]) -> bool:
-    return number_key(hit.article.document) == number_key(str(item["document"])) and hit.article.number == int(item["article"])
+    return number_key(hit.article.document) == number_key(str(item["document"])) and str(hit.article.number) == str(item["article"])
 
 
 def measure(name: str, items: List[Dict[str, Any]], search: Callable[[str], list], cites: Callable[[str, list], bool]) -> Dict[str, Any]:
