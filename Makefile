@@ -59,7 +59,7 @@ test: install browser
 	nice -n 10 $(MAKE) --no-print-directory lint validate load || { kill $$train; exit 1; }; \
 	nice -n 10 $(BIN)/python -m pytest -q -m "not needs_model"; fast=$$?; \
 	wait $$train || { echo "Training failed (var/train.log)."; exit 1; }; \
-	$(BIN)/python -m pytest -q -m needs_model; slow=$$?; \
+	$(BIN)/python -m pytest -q -m needs_model -n 2 --dist loadfile; slow=$$?; \
 	exit $$(( fast != 0 || slow != 0 ))
 
 bench: model load
