@@ -21,6 +21,18 @@ def _read_dotenv(path: Path) -> dict:
     return values
 
 
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
+
+
+def retention_days(value: Optional[str]) -> int:
+    """``MOTCUA_RETENTION_DAYS`` as a whole number of days (default 180); ``ValueError`` in Vietnamese otherwise."""
+    text = (value or "").strip() or "180"
+    if not text.isdigit() or not MIN_RETENTION_DAYS <= int(text) <= MAX_RETENTION_DAYS:
+        raise ValueError(f"MOTCUA_RETENTION_DAYS phải là số ngày từ {MIN_RETENTION_DAYS} đến {MAX_RETENTION_DAYS} "
+                         f"(đang là {value!r}).")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and options of one deployment."""
@@ -35,6 +47,7 @@ class Settings:
     legal_dir: Path = ROOT / "data" / "legal"  # the legal register and the quotable articles (bot/legal)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    retention_days: int = 180  # MOTCUA_RETENTION_DAYS: conversations and review messages are deleted after this many days
     env: Dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     """Every setting as read (``.env`` overlaid by the environment): each adapter (Telegram, Zalo, the
     province's platform, the scheduler) reads its own keys from here with its own ``from_settings``."""
@@ -60,5 +73,6 @@ class Settings:
             legal_dir=path("MOTCUA_LEGAL", "data/legal"),
             web_host=env.get("MOTCUA_WEB_HOST", "127.0.0.1"),
             web_port=int(env.get("MOTCUA_WEB_PORT", "8080")),
+            retention_days=retention_days(env.get("MOTCUA_RETENTION_DAYS")),
             env=dict(env),
         )

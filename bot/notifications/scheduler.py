@@ -14,6 +14,8 @@ id                 when                                           what
 ``leader-weekly``  ``MOTCUA_LEADER_TIME`` (08:00) every Monday      :func:`bot.notifications.leader_weekly`
 ``legal-review``   ``MOTCUA_LEADER_TIME`` (08:00) every Monday    :func:`bot.notifications.legal_review_weekly`
 ``task-warnings``  ``MOTCUA_TASKS_WARN_TIME`` (08:00) every day   :func:`bot.notifications.task_warnings`
+``retention``      ``MOTCUA_RETENTION_TIME`` (02:30) every day    :meth:`bot.people.privacy.Privacy.purge`: conversations and
+                                                                 review messages older than ``MOTCUA_RETENTION_DAYS`` (180)
 ``sender``         every 5 s                                      keeps this process's :class:`bot.delivery.sender.Sender`
                                                                   loop running and wakes it
 =================  =============================================  ==============================================
@@ -87,6 +89,9 @@ class SchedulerConfig:
     sender_every_seconds: float = 5.0
     leader_time: dt.time = dt.time(8, 0)
     task_warn_time: dt.time = dt.time(8, 0)
+    tracker_path: Optional[str] = None  # Rasa's tracker store file (None: tracker.db beside the database)
+    retention_days: int = 180
+    retention_time: dt.time = dt.time(2, 30)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SchedulerConfig":
@@ -107,6 +112,9 @@ class SchedulerConfig:
             status_every_seconds=float(env.get("MOTCUA_STATUS_EVERY_SECONDS") or 30),
             leader_time=_clock_time(env.get("MOTCUA_LEADER_TIME") or "08:00", "MOTCUA_LEADER_TIME"),
             task_warn_time=_clock_time(env.get("MOTCUA_TASKS_WARN_TIME") or "08:00", "MOTCUA_TASKS_WARN_TIME"),
+            tracker_path=str(settings.tracker_db_path) if getattr(settings, "tracker_db_path", None) else None,
+            retention_days=int(getattr(settings, "retention_days", 180)),
+            retention_time=_clock_time(env.get("MOTCUA_RETENTION_TIME") or "02:30", "MOTCUA_RETENTION_TIME"),
         )
 
 
@@ -262,6 +270,17 @@ def broadcast_reports_job(db_path: str) -> int:
     return _record(db_path, "broadcast-reports", lambda store, outbox: broadcast_reports(store, outbox, _now()))
 
 
+def retention_job(db_path: str, tracker_path: Optional[str] = None, days: int = 180) -> int:
+    """Delete conversations and review messages older than ``days`` (bot/people/privacy.py); how many rows went."""
+    from bot.people.privacy import Privacy, PrivacyPolicy, retention_summary
+
+    def work(store: Any, outbox: Any) -> int:
+        privacy = Privacy(store.db, store.users, db_path, PrivacyPolicy(int(days), tracker_path or None))
+        return retention_summary(privacy.purge(_now()))
+
+    return _record(db_path, "retention", work)
+
+
 async def sender_job(db_path: str) -> None:
     """Keep this process's sender loop running (start it, or restart it after a crash) and wake it."""
     runtime = _RUNTIMES.get(str(db_path))
@@ -291,7 +310,7 @@ def build_scheduler(config: SchedulerConfig) -> AsyncIOScheduler:
 
 
 def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
-    """Add (or update) the eight jobs under their fixed ids."""
+    """Add (or update) the jobs under their fixed ids."""
     db = str(config.db_path)
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     scheduler.add_job(digest_job, CronTrigger(hour=config.digest_time.hour, minute=config.digest_time.minute,
@@ -317,6 +336,10 @@ def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
                       id="task-warnings", name="Nhắc hạn nhiệm vụ NQ 57", args=[db], misfire_grace_time=12 * 3600, **common)
     scheduler.add_job(broadcast_reports_job, IntervalTrigger(seconds=30, timezone=config.timezone),
                       id="broadcast-reports", name="Báo kết quả gửi bản tin", args=[db], misfire_grace_time=30, **common)
+    scheduler.add_job(retention_job, CronTrigger(hour=config.retention_time.hour, minute=config.retention_time.minute,
+                                                 timezone=config.timezone),
+                      id="retention", name="Xóa dữ liệu hết hạn lưu", args=[db, config.tracker_path or "", config.retention_days],
+                      misfire_grace_time=12 * 3600, **common)
     scheduler.add_job(sender_job, IntervalTrigger(seconds=config.sender_every_seconds, timezone=config.timezone),
                       id="sender", name="Gửi thông báo", args=[db], misfire_grace_time=int(max(config.sender_every_seconds, 5)),
                       next_run_time=dt.datetime.now(dt.timezone.utc), **common)
