@@ -13,12 +13,13 @@ import json
 import logging
 import re
 import sqlite3
+import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -125,8 +126,8 @@ def test_fees_dates_codes_and_counts_are_left_as_they_are(before, after, ordinar
 def test_known_names_are_masked_with_or_without_diacritics(before, after, name, folded, upper):
     written = name
     if folded:
-        written = "".join(c for c in __import__("unicodedata").normalize("NFD", written)
-                          if not __import__("unicodedata").combining(c)).replace("Đ", "D").replace("đ", "d")
+        written = "".join(c for c in unicodedata.normalize("NFD", written)
+                          if not unicodedata.combining(c)).replace("Đ", "D").replace("đ", "d")
     written = written.upper() if upper else written
     masked = mask(f"{before} {written} {after}", names=NAMES)
     assert NAME in masked and written not in masked
