@@ -430,3 +430,22 @@ def test_staff_opening_a_citizens_petition_or_help_request_is_written_to_the_aud
     ask_help(store, Outbox(store.path), lan.conversation_id, area, f"nhờ tổ hỗ trợ, số {PHONES[0]}", NOW, areas)
     (help_row,) = store.audit.read(command="help_request")
     assert help_row["account"] == member.conversation_id and PHONES[0] not in help_row["detail"]
+
+
+# through the assistant (needs the trained model: the main session runs it) ------------------------------------------------
+async def test_the_first_answer_ends_with_the_notice_and_xoadulieu_erases_the_conversation(assistant, settings):
+    import uuid
+
+    from bot.people.privacy import first_notice
+
+    user = f"web:privacy-{uuid.uuid4().hex[:8]}"
+    first = await assistant.handle(user, "đăng ký khai sinh cần giấy tờ gì")
+    assert first[-1].text.endswith(first_notice(settings.retention_days)) and "Đăng ký khai sinh" in first[0].text
+    second = await assistant.handle(user, "lệ phí bao nhiêu")
+    assert all(first_notice(settings.retention_days) not in r.text for r in second)  # once per account
+    (shown,) = await assistant.handle(user, "/xoadulieu")
+    assert "Tin nhắn trò chuyện: 2" in shown.text
+    confirm = next(b["payload"] for b in shown.buttons if b["title"] == "Xóa dữ liệu")
+    (done,) = await assistant.handle(user, confirm)
+    assert "2 tin nhắn trò chuyện" in done.text
+    assert count(settings.tracker_db_path, "select count(*) from events where sender_id = ?", [user]) == 0
