@@ -21,6 +21,8 @@ from rasa_sdk.types import DomainDict
 from actions.context import ServiceAction, latest_text, question_moment
 from bot.dossiers.presentation import detail_lines, summary_lines
 from bot.dossiers.records import MAX_FAILED_ATTEMPTS, last_four_match, verifiable
+from bot.people.roles import CITIZEN, role_of
+from bot.people.users import split_conversation_id
 from nlu.dossier_code import EXAMPLE_CODE, explain_invalid, looks_like_code
 
 PENDING = "dossier_pending"  # the code whose details wait for the last four digits (no digits in slots)
@@ -136,6 +138,7 @@ class ActionDossierDetails(ServiceAction):
             dispatcher.utter_message(text=self._locked())
             return done
         if last_four_match(dossier, latest_text(tracker)):
+            self._audit_staff(tracker, dossier["code"], now)
             dispatcher.utter_message(text="\n".join(detail_lines(dossier)))
             return done
         failures = dossiers.record_failed_attempt(dossier["code"], now)
@@ -145,6 +148,13 @@ class ActionDossierDetails(ServiceAction):
             return done
         dispatcher.utter_message(text=f"4 số chưa khớp với số điện thoại hoặc CCCD của người nộp. Anh/chị còn {left} lần thử hôm nay.")
         return [SlotSet(ANSWERED, None)]
+
+    def _audit_staff(self, tracker: Tracker, code: str, now) -> None:
+        """An official (or a team member) who opens a dossier's applicant details: a row in the audit log."""
+        parts = split_conversation_id(tracker.sender_id)
+        account = self.services.users.find(*parts) if parts else None
+        if role_of(account) != CITIZEN:
+            self.services.audit.write(account, tracker.sender_id, "dossier_details", "ok", code, now)
 
     @staticmethod
     def _locked() -> str:

@@ -48,6 +48,8 @@ class ActionPetition(ServiceAction):
             if petition is None or not services.petitions.readable_by(petition, account):
                 dispatcher.utter_message(text=NOT_FOUND.format(ref=ref))
             else:
+                if petition.person_id != account.person_id:  # staff open a citizen's petition: written to the audit log
+                    services.audit.write(account, tracker.sender_id, "petition_view", "ok", ref, now)
                 dispatcher.utter_message(text=status_text(petition, now))
             return []
         if allowed(account, "petitions") and not has_content(text):  # an official asks for their list

@@ -4,7 +4,8 @@ bench/data/catalogue_heldout_v4.yml (376 messages) and catalogue_heldout_v5.yml 
 writer who saw neither motcua's data nor v4; 112 of the imported entries, 62 life events, 47 outside) were written
 blind on 2026-11-28 (the writers saw only the national portal's records and, for v5, the catalogue's codes and
 official names): each message is labelled with an intent and the national code of the procedure meant (or
-``outside: true`` for one the ward does not handle; a ward entry without a code is matched by its official name). Each message goes through the trained model (intent, the
+``outside: true`` for one the ward does not handle; a ward entry without a code is matched by its official
+name). Each message goes through the trained model (intent, the
 ``procedure`` entity) and, when the catalogue names nothing, the light list (actions/listed.py). Prints aggregates
 only, never a message: the set stays blind (misses are written to bench/results/, not committed; don't read them
 before the set is retired).
@@ -42,7 +43,6 @@ from bot.settings import Settings  # noqa: E402
 from nlu.listed import ListedResolver  # noqa: E402
 
 
-
 def share(rows: List[bool]) -> str:
     return f"{100.0 * sum(rows) / len(rows):.1f} % ({sum(rows)}/{len(rows)})" if rows else "–"
 
@@ -75,7 +75,8 @@ async def main() -> int:
         items = [] if found else (listed.resolve(m["text"]) or [])
         rows.append({
             "text": m["text"], "diacritics": bool(m.get("diacritics")), "outside": m.get("outside") is True,
-            "life_event": bool(m.get("life_event")), "code": str(m.get("code") or ("" if m.get("outside") else m.get("name", "").strip())), "intent": m.get("intent"),
+            "life_event": bool(m.get("life_event")), "intent": m.get("intent"),
+            "code": str(m.get("code") or ("" if m.get("outside") else m.get("name", "").strip())),
             "predicted_intent": parsed["intent"], "predicted": found, "predicted_code": code_of.get(found or "", ""),
             "listed_codes": [i.code for i in items], "listed_outside": bool(items) and not any(i.ward for i in items),
         })

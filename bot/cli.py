@@ -77,11 +77,11 @@ async def _notifications(settings: Settings, stop: asyncio.Event) -> None:
     from bot.channels.senders import channel_senders
     from bot.delivery.sender import SenderConfig
     from bot.notifications.scheduler import SchedulerConfig, run_scheduler
-    from bot.services import shared_services
+    from bot.services import deployment_services
 
     try:
         sender_config = SenderConfig.from_settings(settings)
-        async with channel_senders(settings, shared_services(str(settings.db_path)), sender_config) as senders:
+        async with channel_senders(settings, deployment_services(settings), sender_config) as senders:
             await run_scheduler(SchedulerConfig.from_settings(settings), senders, stop, sender_config=sender_config)
     except Exception as error:  # noqa: BLE001 - the chat keeps serving; the operator sees why in the log
         print(f"Lịch gửi thông báo không chạy được: {error!r}", file=sys.stderr, flush=True)
@@ -140,10 +140,10 @@ async def _serve_until_stopped(settings: Settings, host: str, port: int, workers
         assistant = await _assistant(settings)
 
     from bot.channels import kiosk, telegram
-    from bot.services import shared_services
+    from bot.services import deployment_services
 
     app = webchat.create_app(assistant)
-    kiosk.mount(app, assistant, shared_services(str(settings.db_path)))  # the entrance's touch screen: /kiosk
+    kiosk.mount(app, assistant, deployment_services(settings))  # the entrance's touch screen: /kiosk
     operations.mount(app, assistant, HealthConfig.from_settings(settings), started=started)  # /healthz, /metrics
     try:
         telegram_config = telegram.TelegramConfig.from_settings(settings)  # None without MOTCUA_TELEGRAM_TOKEN
@@ -155,13 +155,13 @@ async def _serve_until_stopped(settings: Settings, host: str, port: int, workers
     bot = None
     if telegram_config is not None:
         try:  # before the web app starts: webhook mode mounts /telegram/webhook on it
-            bot = await telegram.start_telegram(assistant, shared_services(str(settings.db_path)), telegram_config, web_app=app)
+            bot = await telegram.start_telegram(assistant, deployment_services(settings), telegram_config, web_app=app)
             print(f"Telegram: @{bot.application.bot.username} ({telegram_config.mode})", flush=True)
         except Exception as error:  # Telegram unreachable: the web chat still serves
             print(f"Telegram chưa khởi động được: {error!r}", file=sys.stderr, flush=True)
     from bot.channels.zalo import start_zalo
 
-    if start_zalo(settings, assistant, shared_services(str(settings.db_path)), app) is not None:  # None without MOTCUA_ZALO_APP_ID
+    if start_zalo(settings, assistant, deployment_services(settings), app) is not None:  # None without MOTCUA_ZALO_APP_ID
         print(f"Zalo OA: webhook http://{host}:{port}/zalo/webhook", flush=True)
     runner = await webchat.serve(app, host, port)
     stopping = _on_stop_signals()

@@ -335,6 +335,29 @@ def _schema_9(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# Personal data (bot/people/privacy.py): when an account was shown the privacy notice (``users.privacy_notice_at``, once
+# per account); one row per erasure a citizen asked for (``erasures``: when, the account as a keyed hash, what was
+# deleted as counts; no personal data); the deployment's key for those hashes (``privacy_state``).
+SCHEMA_10 = """
+create table if not exists erasures (id integer primary key, at text not null, account_hash text not null,
+    channel text not null, deleted text not null default '{}');
+create index if not exists erasures_account on erasures (account_hash);
+create table if not exists privacy_state (name text primary key, value text not null);
+create index if not exists unknown_messages_at on unknown_messages (at);
+create index if not exists feedback_at on feedback (at);
+create index if not exists handoff_requests_at on handoff_requests (at);
+"""
+
+
+def _schema_10(conn: sqlite3.Connection) -> None:
+    """users.privacy_notice_at; erasures and the key of their account hashes; the review tables by time (SCHEMA_10)."""
+    columns = {row[1] for row in conn.execute("pragma table_info(users)")}
+    if "privacy_notice_at" not in columns:
+        conn.execute("alter table users add column privacy_notice_at text")
+    for statement in _statements(SCHEMA_10):
+        conn.execute(statement)
+
+
 # migration 12 (bot/health.py): a row written by every health probe (``GET /healthz``), so the probe proves a real
 # commit reaches the file (a full disk or a read-only mount fails it), not only that the file opens
 SCHEMA_12 = """
@@ -358,6 +381,7 @@ MIGRATIONS: List[Migration] = [
     (7, "hand-offs, petitions, ratings, waiting answers", _schema_7),
     (8, "the light list of procedures (listed_procedures)", _schema_8),
     (9, "outbox priority and attachment; consent_log, broadcasts, help_requests", _schema_9),
+    (10, "users.privacy_notice_at, erasures, privacy_state; review tables by time", _schema_10),
     (12, "heartbeats of the health probe", _schema_12),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -3,6 +3,11 @@
 ``configure`` runs first in every ``motcua`` command: it silences deprecation and future warnings (TensorFlow,
 SQLAlchemy, pkg_resources, matplotlib, Rasa's own), sends log records to stderr (or to ``MOTCUA_LOG_FILE``) at
 ``MOTCUA_LOG_LEVEL`` (default WARNING), and keeps the libraries' loggers at ERROR unless the level is DEBUG.
+
+No personal data reaches a log: :class:`MaskingFilter` runs the one masking rule (:func:`bot.privacy.mask`: phone
+numbers, ID numbers, known names) over every record's message, exception and stack text. :func:`install_masking`
+puts it on the root handlers and on the log-record factory, so every record made in the process is masked when it is
+made, whichever handler (a file, stderr, a test's capture) receives it; Rasa's structlog events get the same rule.
 """
 
 from __future__ import annotations
@@ -11,11 +16,58 @@ import logging
 import os
 import sys
 import warnings
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
+
+from bot.privacy import mask
 
 LIBRARIES = ("py.warnings", "rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio", "sqlalchemy",
              "httpx", "httpcore", "matplotlib", "telegram", "aiohttp.access", "root.tensorflow", "h5py", "numexpr")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class MaskingFilter(logging.Filter):
+    """Masks personal data in a record (its message with the arguments merged, its exception and stack text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_motcua_masked", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string: keep its parts, masked
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = mask(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info)
+        record._motcua_masked = True
+        return True
+
+
+MASKING = MaskingFilter()
+
+
+def install_masking() -> None:
+    """Mask every log record of this process: the record factory (whatever handler gets it) and the root handlers."""
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "motcua_masking", False):
+        def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = current(*args, **kwargs)
+            MASKING.filter(record)
+            return record
+
+        masked_record.motcua_masking = True  # type: ignore[attr-defined]
+        logging.setLogRecordFactory(masked_record)
+    for handler in logging.getLogger().handlers:
+        if MASKING not in handler.filters:
+            handler.addFilter(MASKING)
+
+
+def mask_event(logger: Any, method: str, event: dict) -> dict:
+    """A structlog processor: the same rule over every text value of an event."""
+    return {key: mask(value) if isinstance(value, str) else value for key, value in event.items()}
 
 
 def silence_warnings() -> None:
@@ -44,8 +96,9 @@ def quiet_libraries(level: int = logging.ERROR) -> None:
     try:
         import structlog
 
+        processors = [p for p in structlog.get_config()["processors"] if p is not mask_event]
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(max(level, logging.WARNING)),
-                            logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+                            logger_factory=structlog.PrintLoggerFactory(sys.stderr), processors=[mask_event, *processors])
     except ImportError:  # pragma: no cover - structlog comes with Rasa
         pass
 
@@ -63,5 +116,6 @@ def configure(env: Optional[Mapping[str, str]] = None) -> int:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    install_masking()
     quiet_libraries(logging.DEBUG if level <= logging.DEBUG else logging.ERROR)
     return level

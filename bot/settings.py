@@ -21,6 +21,18 @@ def _read_dotenv(path: Path) -> dict:
     return values
 
 
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
+
+
+def retention_days(value: Optional[str]) -> int:
+    """``MOTCUA_RETENTION_DAYS`` as a whole number of days (default 180); ``ValueError`` in Vietnamese otherwise."""
+    text = (value or "").strip() or "180"
+    if not text.isdigit() or not MIN_RETENTION_DAYS <= int(text) <= MAX_RETENTION_DAYS:
+        raise ValueError(f"MOTCUA_RETENTION_DAYS phải là số ngày từ {MIN_RETENTION_DAYS} đến {MAX_RETENTION_DAYS} "
+                         f"(đang là {value!r}).")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and options of one deployment."""
@@ -39,6 +51,7 @@ class Settings:
     #                                              from_env: the database's folder / backups
     backup_keep: int = 14                        # daily copies kept
     backup_copy_to: Optional[Path] = None        # a second directory (another disk) that gets each copy too
+    retention_days: int = 180  # MOTCUA_RETENTION_DAYS: conversations and review messages are deleted after this many days
     env: Dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     """Every setting as read (``.env`` overlaid by the environment): each adapter (Telegram, Zalo, the
     province's platform, the scheduler) reads its own keys from here with its own ``from_settings``."""
@@ -72,5 +85,6 @@ class Settings:
             backup_dir=path("MOTCUA_BACKUP_DIR", str(db_path.parent / "backups")),
             backup_keep=int(keep),
             backup_copy_to=path("MOTCUA_BACKUP_COPY_TO", "") if (env.get("MOTCUA_BACKUP_COPY_TO") or "").strip() else None,
+            retention_days=retention_days(env.get("MOTCUA_RETENTION_DAYS")),
             env=dict(env),
         )

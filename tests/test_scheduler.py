@@ -83,7 +83,7 @@ async def test_jobs_have_fixed_ids_primitive_arguments_and_the_configured_digest
     finally:
         scheduler.shutdown(wait=False)
     assert sorted(jobs) == ["broadcast-reports", "daily-backup", "daily-digest", "eid-tips", "leader-weekly", "legal-review",
-                            "overdue-scan", "sender", "status-notices", "task-warnings"]
+                            "overdue-scan", "retention", "sender", "status-notices", "task-warnings"]
     assert all(isinstance(arg, (str, int, float)) for job in jobs.values() for arg in job.args)
     assert all(job.coalesce for job in jobs.values())
     assert (digest.hour, digest.minute) == (6, 45)
@@ -123,7 +123,7 @@ async def test_a_standby_scheduler_runs_nothing_while_the_first_holds_the_lock(t
         holder.release()  # the first scheduler stopped: the standby takes over
         await wait_until(lambda: job_runs(config.db_path, "status-notices"), 30, "the standby's first status run")
         assert installed_jobs(config.db_path) == ["broadcast-reports", "daily-backup", "daily-digest", "eid-tips", "leader-weekly",
-                                                  "legal-review", "overdue-scan", "sender", "status-notices", "task-warnings"]
+                                                  "legal-review", "overdue-scan", "retention", "sender", "status-notices", "task-warnings"]
     finally:
         stop.set()
         await within(standby, 30, "the scheduler to stop")

@@ -35,6 +35,7 @@ from bot.delivery.errors import ChannelSender, DeliveryError
 from bot.delivery.reply import Attachment, Reply
 from bot.delivery.sender import timed_out_after_sending
 from bot.delivery.text import utf16_len
+from bot.people.privacy import first_notice
 from bot.phrases import EMPTY_MESSAGE_REPLY
 from bot.settings import Settings
 from tests.standins.telegram_api import TelegramStandIn
@@ -247,7 +248,8 @@ async def test_form_question_sends_the_guide_as_a_document(api, channel, assista
 async def test_commands(api, channel, store):
     chat = new_chat()
     start = await ask(api, chat, "/start")
-    assert start[0]["text"] == START_TEXT and len(buttons_of(start[0])) == 4
+    assert start[0]["text"] == f"{START_TEXT}\n\n{first_notice(180)}" and len(buttons_of(start[0])) == 4  # the notice, once
+    assert "/xoadulieu" in (await ask(api, chat, "/quyenriengtu"))[0]["text"]
     assert "/hoso" in (await ask(api, chat, "/help"))[0]["text"]
     status = await ask(api, chat, f"/hoso {DOSSIER}")
     assert DOSSIER in status[0]["text"] and "Đang giải quyết" in status[0]["text"]
@@ -291,8 +293,10 @@ async def test_bad_input_gets_a_clear_reply(api, channel, assistant, store, text
     direct = await assistant.handle(f"test-{new_chat()}", text)
     # The chat shows exactly the assistant's replies, character for character (HTML escaped, so Telegram shows
     # it literally), with their buttons: and those replies are the clear ones (see test_assistant.py).
-    assert [(m["text"], [b["text"] for b in buttons_of(m)]) for m in messages] == \
-           [(r.text, [b["title"] for b in r.buttons]) for r in direct]
+    expected = [(r.text, [b["title"] for b in r.buttons]) for r in direct]
+    if text.strip():  # a new chat's first answer ends with the privacy notice (bot/people/privacy.py)
+        expected[-1] = (f"{expected[-1][0]}\n\n{first_notice(180)}", expected[-1][1])
+    assert [(m["text"], [b["text"] for b in buttons_of(m)]) for m in messages] == expected
     if not text.strip():
         assert [r.text for r in direct] == [EMPTY_MESSAGE_REPLY]
     else:
@@ -480,4 +484,6 @@ async def test_webhook_with_a_wrong_secret_is_refused_and_nothing_is_sent(webhoo
     assert api.sent_messages(chat) == []
     await finished_with(api, api.push_message(chat, "xin chào"), "(the accepted update)")
     greeting = await assistant.handle(f"test-{new_chat()}", "xin chào")
-    assert api.sent_texts(chat) == [r.text for r in greeting]  # that answer alone: nothing for the refused ones
+    expected = [r.text for r in greeting]
+    expected[-1] = f"{expected[-1]}\n\n{first_notice(180)}"  # the chat's first answer ends with the privacy notice
+    assert api.sent_texts(chat) == expected  # that answer alone: nothing for the refused ones

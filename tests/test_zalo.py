@@ -23,6 +23,7 @@ from bot.channels.zalo_tokens import TokenManager, TokenStore
 from bot.delivery.errors import ChannelSender, DeliveryError, WindowClosed
 from bot.delivery.reply import Attachment, Reply
 from bot.delivery.text import utf16_len
+from bot.people.privacy import first_notice
 from bot.phrases import EMPTY_MESSAGE_REPLY as EMPTY_REPLY
 from bot.services import Services
 from bot.settings import Settings
@@ -435,18 +436,19 @@ async def test_other_user_events_get_a_sensible_action(served, zstore):
     follower = new_uid()
     await served.post(zalo.follow_event(follower))
     await served.channel.drain()
-    assert zalo.texts_to(follower) == [GREETING]
+    greeting = f"{GREETING}\n\n{first_notice(180)}"  # the first greeting carries the privacy notice, once
+    assert zalo.texts_to(follower) == [greeting]
     user = zstore.users.find("zalo", follower)
     zstore.users.set_consent(user.id, True)
     await served.post(zalo.unfollow_event(follower))
     await served.channel.drain()
-    assert zstore.users.find("zalo", follower).consent is False and zalo.texts_to(follower) == [GREETING]
+    assert zstore.users.find("zalo", follower).consent is False and zalo.texts_to(follower) == [greeting]
 
     visitor = new_uid()
     for _ in range(2):
         await served.post(zalo.chatnow_event(visitor))
         await served.channel.drain()
-    assert zalo.texts_to(visitor) == [GREETING]            # greeted on first contact only
+    assert zalo.texts_to(visitor) == [greeting]            # greeted on first contact only
 
     oa_side = {**zalo._base("user_seen_message"), "sender": {"id": zalo.oa_id}, "recipient": {"id": new_uid()},
                "message": {"msg_id": "m-1"}}

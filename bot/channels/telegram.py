@@ -15,7 +15,8 @@ The application is started part by part (``initialize()``, ``start()``, ``update
 #4702). In webhook mode PTB's own tornado server is not used: ``POST /telegram/webhook`` is mounted on the web
 chat's aiohttp app and hands each update to ``application.update_queue`` (PTB's "custom webhook" example).
 
-Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy, and two not in the menu: /moi <mã mời> (an invited person
+Commands: /start, /help, /hoso <mã>, /dangky [mã], /huy, /quyenriengtu and /xoadulieu (personal data: the desk
+before the NLU answers them), and two not in the menu: /moi <mã mời> (an invited person
 takes their role) and /taomoi <vai trò> <bộ phận> (an admin makes an invite), both payloads the invite actions
 judge, like the officials' /baocao, /chiso, /nhiemvu and /ratsoat (payloads of ask_report, ask_indicators, ask_tasks,
 ask_legal_review, whose actions check the role); /ketthuc ends a conversation with an official (the engine's desk
@@ -86,6 +87,7 @@ HELP_TEXT = (
     "• /hoso <mã hồ sơ>: xem tình trạng hồ sơ.\n"
     "• /dangky: đồng ý nhận thông báo; /dangky <mã hồ sơ>: nhận tin khi hồ sơ thay đổi.\n"
     "• /huy: dừng mọi thông báo.\n"
+    "• /quyenriengtu: dữ liệu em lưu và quyền của anh/chị; /xoadulieu: xem và xóa dữ liệu.\n"
     "• Gõ \"gặp cán bộ\" nếu cần cán bộ hỗ trợ."
 )
 COMMANDS = [
@@ -94,6 +96,8 @@ COMMANDS = [
     BotCommand("hoso", "Tra cứu hồ sơ: /hoso <mã hồ sơ>"),
     BotCommand("dangky", "Nhận thông báo (kèm mã hồ sơ để theo dõi)"),
     BotCommand("huy", "Dừng nhận thông báo"),
+    BotCommand("quyenriengtu", "Dữ liệu được lưu và quyền của anh/chị"),
+    BotCommand("xoadulieu", "Xem và xóa dữ liệu của anh/chị"),
 ]
 MEDIA_TEXT = ("Em hiện chỉ đọc được tin nhắn chữ, chưa xem được ảnh, nhãn dán hay tin nhắn thoại. "
               "Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần giấy tờ gì\".")
@@ -266,8 +270,22 @@ async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start: greet, say what the assistant does, offer common questions as buttons."""
-    await _answer(update, context, START_TEXT, START_BUTTONS)
+    """/start: greet, say what the assistant does, offer common questions as buttons; the privacy notice the first
+    time (bot/people/privacy.py)."""
+    from bot.timeutil import now_vn
+
+    notice = _deps(context).store.desk.first_contact(conversation_id("telegram", str(update.effective_chat.id)), now_vn())
+    await _answer(update, context, f"{START_TEXT}\n\n{notice}" if notice else START_TEXT, START_BUTTONS)
+
+
+async def quyenriengtu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quyenriengtu: what is kept, why, how long, the rights (the desk before the NLU answers, bot/people/desk.py)."""
+    await converse(update, context, "/quyenriengtu")
+
+
+async def xoadulieu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/xoadulieu: what is held and a confirmation button, then the erasure (the desk, bot/people/desk.py)."""
+    await converse(update, context, ("/xoadulieu " + " ".join(context.args or [])).strip()[:100])
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -431,6 +449,8 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("ketthuc", ketthuc, filters=messages))
     application.add_handler(CommandHandler("phananh", phananh, filters=messages))
     application.add_handler(CommandHandler("bantin", bantin, filters=messages))
+    application.add_handler(CommandHandler("quyenriengtu", quyenriengtu, filters=messages))
+    application.add_handler(CommandHandler("xoadulieu", xoadulieu, filters=messages))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(messages & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))

@@ -54,7 +54,7 @@ from bot.channels.zalo_send import ZaloSender
 from bot.db import transaction
 from bot.delivery.errors import DeliveryError
 from bot.people.users import conversation_id
-from bot.timeutil import utc_iso
+from bot.timeutil import now_vn, utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +316,8 @@ class ZaloChannel:
         elif event.name in MEDIA_EVENTS:
             await self.sender.send_replies(uid, [Reply(MEDIA_REPLY)], reply_to=event.message_id or None)
         elif event.name == "follow" or (event.name == "user_click_chatnow" and first_contact):
-            await self.sender.send_replies(uid, [Reply(GREETING)])
+            notice = self.store.desk.first_contact(conversation_id("zalo", uid), now_vn())  # once per account
+            await self.sender.send_replies(uid, [Reply(f"{GREETING}\n\n{notice}" if notice else GREETING)])
         # unfollow: consent already withdrawn in accept(); nothing can be sent to a user who left
         if first_contact and event.name != "unfollow":  # after the reply, so that the answer is not delayed
             await self._remember_name(uid)

@@ -88,6 +88,8 @@ def ask_help(services: Services, outbox: Outbox, conversation: str, area_id: str
         target = services.users.push_account(member)
         if target is not None:
             told += outbox.enqueue(target, f"help:{request_id}", notice, priority=ALERT)
+            # the member is sent the citizen's name and phone: written to the audit log
+            services.audit.write(member, member.conversation_id, "help_request", "ok", f"#{request_id}", now)
     services.db.execute("update help_requests set notified = ? where id = ?", [told, request_id])
     return HelpRequest(request_id, area_id, phone, told)
 

@@ -22,7 +22,7 @@ from bot.delivery.reply import Attachment, Reply
 from bot.logs import quiet_libraries
 from bot.metrics import IN_PROGRESS, MESSAGES, REPLY_SECONDS, channel_of
 from bot.phrases import EMPTY_MESSAGE_REPLY
-from bot.services import Services, shared_services
+from bot.services import Services, deployment_services
 from bot.settings import Settings
 from bot.timeutil import now_vn
 
@@ -59,6 +59,14 @@ def _count_intents(agent: Any) -> None:
         return data
 
     processor.parse_message = parse_and_note
+def with_notice(replies: List[Reply], notice: Optional[str]) -> List[Reply]:
+    """``replies`` with the privacy notice as the last paragraph of the last reply (the answer comes first; the
+    number of messages stays the same)."""
+    if not notice or not replies:
+        return replies
+    last = replies[-1]
+    replies[-1] = Reply(f"{last.text}\n\n{notice}" if last.text else notice, last.buttons, last.attachments)
+    return replies
 
 
 def clean_input(text: Optional[str]) -> str:
@@ -98,7 +106,7 @@ class Assistant:
 
         validate_action_results_with_a_compiled_schema()
 
-        services = shared_services(str(settings.db_path))
+        services = deployment_services(settings)
         tracker_store = sqlite_tracker_store(tracker_store_class or SQLTrackerStore, settings.tracker_db_path)
         agent = Agent.load(
             model_path=str(model_path or latest_model(settings.models_dir)),
@@ -163,10 +171,13 @@ class Assistant:
         if len(text) > MAX_CHARS:
             text = text[:MAX_CHARS]
             notes.append(Reply(TOO_LONG.format(limit=MAX_CHARS)))
-        taken = self.services.desk.handle(str(user_id), text, self.clock())
+        now = self.clock()
+        taken = self.services.desk.handle(str(user_id), text, now)
+        notice = self.services.desk.first_contact(str(user_id), now)  # once per account: bot/people/privacy.py
         if taken is not None:
             turn["intent"] = "desk"
-            return notes + taken
+            self._forget(str(user_id))  # the desk may have erased the conversation: read it from the store next time
+            return notes + with_notice(taken, notice)
         from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
         output = CollectingOutputChannel()
@@ -186,7 +197,15 @@ class Assistant:
                 continue
             buttons = [{"title": b["title"], "payload": b["payload"]} for b in m.get("buttons") or []]
             replies.append(Reply(m.get("text") or "", buttons))
-        return notes + (replies or [Reply("Em chưa có câu trả lời cho câu này; em đã ghi lại để cán bộ xem xét.")])
+        return notes + with_notice(replies or [Reply("Em chưa có câu trả lời cho câu này; em đã ghi lại để cán bộ xem xét.")],
+                                   notice)
+
+    def _forget(self, user_id: str) -> None:
+        """Drop a conversation a worker's tracker store keeps in memory (bot/conversation/workers.py), if it keeps any."""
+        store = getattr(self.agent, "tracker_store", None)
+        forget = getattr(getattr(store, "_tracker_store", store), "forget", None)
+        if callable(forget):
+            forget(user_id)
 
     def _guide(self, procedure_id: Optional[str], day_iso: Optional[str]) -> Optional[Attachment]:
         """The printable guide of a procedure as a text file, dated as the question is."""

@@ -47,6 +47,7 @@ import sqlite_utils
 
 from bot.catalogue.repository import Catalogue
 from bot.db import DOSSIER_COLUMNS, OPEN_SQL, OPEN_STATUSES, REPORT_COLUMNS, transaction
+from bot.privacy import names_changed
 from bot.timeutil import VN_TZ, iso
 from bot.workdays import WorkCalendar, default_calendar
 
@@ -284,6 +285,8 @@ class Dossiers:
                     changes += 1
             for sql, params in also:
                 conn.execute(sql, list(params))
+        if inserted or updated:
+            names_changed()  # applicants' names: the log masker reads them again
         return UpsertCounts(inserted, updated, unchanged, changes)
 
     _insert_sql = f"insert into dossiers ({', '.join(COLUMNS)}) values ({', '.join('?' for _ in COLUMNS)})"

@@ -300,10 +300,15 @@ def daily_digests(services: Services, outbox: Outbox, now: dt.datetime, *, calen
             continue
         parts = grouped[official.department]
         text = digest_text(official.department, today, next_day, parts["overdue"], parts["today"], parts["next"], local, calendar)
-        petitions = petitions_section(services.petitions.pending(official.department), local)
+        pending = services.petitions.pending(official.department)
+        petitions = petitions_section(pending, local)
         if petitions:
             text = shorten("\n\n".join([text, "\n".join(petitions)]), MAX_CHARS)
-        queued += outbox.enqueue(account, f"digest:{today.isoformat()}:{official.id}", text)
+        added = outbox.enqueue(account, f"digest:{today.isoformat()}:{official.id}", text)
+        if added and petitions:  # the official is sent citizens' petitions: written to the audit log (once per digest)
+            services.audit.write(official, official.conversation_id, "digest_petitions", "ok",
+                                 ", ".join(p.ref for p in pending[:10]), now)
+        queued += added
     return queued
 
 

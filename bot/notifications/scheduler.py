@@ -17,6 +17,8 @@ id                 when                                           what
 ``daily-backup``   ``MOTCUA_BACKUP_TIME`` (02:30) every day       :func:`bot.backup.backup` into ``MOTCUA_BACKUP_DIR``
                    (``MOTCUA_BACKUP_KEEP`` days kept, a copy       (nothing when ``MOTCUA_BACKUP_TIME=off``)
                    to ``MOTCUA_BACKUP_COPY_TO`` if set)
+``retention``      ``MOTCUA_RETENTION_TIME`` (02:30) every day    :meth:`bot.people.privacy.Privacy.purge`: conversations and
+                                                                 review messages older than ``MOTCUA_RETENTION_DAYS`` (180)
 ``sender``         every 5 s                                      keeps this process's :class:`bot.delivery.sender.Sender`
                                                                   loop running and wakes it
 =================  =============================================  ==============================================
@@ -94,6 +96,9 @@ class SchedulerConfig:
     backup_dir: str = ""                              # default: <database's folder>/backups
     backup_keep: int = 14
     backup_copy_to: Optional[str] = None
+    tracker_path: Optional[str] = None  # Rasa's tracker store file (None: tracker.db beside the database)
+    retention_days: int = 180
+    retention_time: dt.time = dt.time(2, 30)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "SchedulerConfig":
@@ -119,6 +124,9 @@ class SchedulerConfig:
             backup_dir=str(getattr(settings, "backup_dir", None) or Path(db_path).parent / "backups"),
             backup_keep=int(getattr(settings, "backup_keep", 14)),
             backup_copy_to=str(settings.backup_copy_to) if getattr(settings, "backup_copy_to", None) else None,
+            tracker_path=str(settings.tracker_db_path) if getattr(settings, "tracker_db_path", None) else None,
+            retention_days=int(getattr(settings, "retention_days", 180)),
+            retention_time=_clock_time(env.get("MOTCUA_RETENTION_TIME") or "02:30", "MOTCUA_RETENTION_TIME"),
         )
 
 
@@ -288,6 +296,15 @@ def backup_job(db_path: str, directory: str, keep: int = 14, copy_to: str = "") 
         return str(made.path)
 
     return _record(db_path, "daily-backup", work)
+def retention_job(db_path: str, tracker_path: Optional[str] = None, days: int = 180) -> int:
+    """Delete conversations and review messages older than ``days`` (bot/people/privacy.py); how many rows went."""
+    from bot.people.privacy import Privacy, PrivacyPolicy, retention_summary
+
+    def work(store: Any, outbox: Any) -> int:
+        privacy = Privacy(store.db, store.users, db_path, PrivacyPolicy(int(days), tracker_path or None))
+        return retention_summary(privacy.purge(_now()))
+
+    return _record(db_path, "retention", work)
 
 
 async def sender_job(db_path: str) -> None:
@@ -319,7 +336,7 @@ def build_scheduler(config: SchedulerConfig) -> AsyncIOScheduler:
 
 
 def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
-    """Add (or update) the eight jobs under their fixed ids."""
+    """Add (or update) the jobs under their fixed ids."""
     db = str(config.db_path)
     common = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     scheduler.add_job(digest_job, CronTrigger(hour=config.digest_time.hour, minute=config.digest_time.minute,
@@ -351,6 +368,10 @@ def install_jobs(scheduler: AsyncIOScheduler, config: SchedulerConfig) -> None:
                       id="daily-backup", name="Sao lưu cơ sở dữ liệu", misfire_grace_time=12 * 3600,
                       args=[db, config.backup_dir if config.backup_time else "", config.backup_keep, config.backup_copy_to or ""],
                       **common)
+    scheduler.add_job(retention_job, CronTrigger(hour=config.retention_time.hour, minute=config.retention_time.minute,
+                                                 timezone=config.timezone),
+                      id="retention", name="Xóa dữ liệu hết hạn lưu", args=[db, config.tracker_path or "", config.retention_days],
+                      misfire_grace_time=12 * 3600, **common)
     scheduler.add_job(sender_job, IntervalTrigger(seconds=config.sender_every_seconds, timezone=config.timezone),
                       id="sender", name="Gửi thông báo", args=[db], misfire_grace_time=int(max(config.sender_every_seconds, 5)),
                       next_run_time=dt.datetime.now(dt.timezone.utc), **common)

@@ -1,4 +1,6 @@
-"""The audit trail of the officials' desk: every official command, allowed or refused, and every role given.
+"""The audit trail of the officials' desk: every official command, allowed or refused, every role given, and every
+time staff are shown a citizen's personal data (commands ``handoff``, ``handoff_list``, ``petition_view``,
+``dossier_details``, ``help_request``, ``digest_petitions``: the detail names the record, never the data).
 
 One row (table ``audit_log``) says who (the account's row id and its conversation id ``"<channel>:<id>"``), with
 which role at that moment, on which channel, ran what (the command and a short detail), how it ended

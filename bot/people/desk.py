@@ -7,21 +7,32 @@ replies means the desk took it, None that the assistant's NLU should answer it. 
 - the messages of an open hand-off (bot/people/handoff.py): a citizen's go to the official, an official's to the
   citizen, ``/ketthuc`` (or "kết thúc") ends it; other commands (``/…``) still go to the assistant;
 - the answer the conversation waits for (bot/people/waiting.py): consent to a hand-off, a petition's text, a
-  rating's comment. Any other message drops the wait and goes to the assistant.
+  rating's comment. Any other message drops the wait and goes to the assistant;
+- personal data (bot/people/privacy.py): ``/quyenriengtu`` (the notice again), ``/xoadulieu`` (what is held, then a
+  confirmation button whose token belongs to this account's own request: a payload forged elsewhere, or late, erases
+  nothing) and their plain words ("quyền riêng tư", "xóa dữ liệu của tôi"). :meth:`Desk.first_contact` is the short
+  notice an account reads once, added by the engine to its first answer.
+
+An official who is shown a citizen's name and messages (a hand-off opened to them, the list of their open hand-offs)
+gets a row in the audit log (bot/people/audit.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from typing import List, Optional
 
 from bot.delivery.reply import Reply
+from bot.people import privacy as privacy_rules
 from bot.people import ratings as rating_rules
+from bot.people.audit import Audit
 from bot.people.handoff import END_COMMAND, TARGET, Handoff, Handoffs, closed_note, who
 from bot.people.petitions import Petitions, acknowledgement
+from bot.people.privacy import Privacy
 from bot.people.ratings import DossierRatings
 from bot.people.users import User, Users, split_conversation_id
-from bot.people.waiting import HANDOFF_CONSENT, PETITION_TEXT, RATING_COMMENT, Waiting
+from bot.people.waiting import ERASE_CONFIRM, HANDOFF_CONSENT, PETITION_TEXT, RATING_COMMENT, Waiting
 from nlu.normalize import normalize
 
 YES = {"dong y", "co", "ok", "oke", "okay", "u", "uh", "um", "vang", "da", "da vang", "yes", "duoc", "dong y a", "co a",
@@ -37,17 +48,27 @@ class Desk:
     """What a message is, before the NLU, and what to do with it."""
 
     def __init__(self, users: Users, waiting: Waiting, handoffs: Handoffs, petitions: Petitions,
-                 ratings: DossierRatings) -> None:
+                 ratings: DossierRatings, privacy: Privacy, audit: Audit) -> None:
         self.users, self.waiting, self.handoffs, self.petitions, self.ratings = users, waiting, handoffs, petitions, ratings
+        self.privacy, self.audit = privacy, audit
+
+    def first_contact(self, conversation: str, now: dt.datetime) -> Optional[str]:
+        """The short privacy notice when this account has not had it yet (recorded: once per account), else None."""
+        return self.privacy.first_contact(conversation, now)
 
     def handle(self, conversation: str, text: str, now: dt.datetime) -> Optional[List[Reply]]:
         """The replies when the desk takes the message ``text`` of ``conversation``; None for the assistant."""
         parts = split_conversation_id(conversation)
-        account = self.users.find(*parts) if parts else None
-        if account is None:
-            return None
         raw = (text or "").strip()
         folded = normalize(raw)
+        privacy = self._privacy_request(raw, folded)
+        account = self.users.find(*parts) if parts else None
+        if account is None and privacy and parts:  # a web visitor's first message may be this
+            account = self.users.seen(*parts)
+        if account is None:
+            return None
+        if privacy:
+            return self._privacy(account, privacy, raw, now)
         command = raw.startswith("/")
         ending = folded in END or raw.lower().startswith(END_COMMAND)
         rated = rating_rules.parse(raw)
@@ -81,6 +102,43 @@ class Desk:
             return [Reply("Em đã ghi lại ý kiến của anh/chị. Cảm ơn anh/chị!")]
         return None
 
+    # personal data -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _privacy_request(raw: str, folded: str) -> Optional[str]:
+        """``notice`` or ``erase`` when the message asks for one (command or plain words), else None."""
+        word = raw.split(maxsplit=1)[0].lower() if raw else ""
+        if word == privacy_rules.NOTICE_COMMAND or folded in privacy_rules.NOTICE_WORDS:
+            return "notice"
+        if word == privacy_rules.ERASE_COMMAND or folded in privacy_rules.ERASE_WORDS:
+            return "erase"
+        return None
+
+    def _privacy(self, account: User, request: str, raw: str, now: dt.datetime) -> List[Reply]:
+        self.privacy.first_contact(account.conversation_id, now)  # reading about it counts as having been told
+        if request == "notice":
+            return [Reply(self.privacy.notice(), [{"title": "Xem, xóa dữ liệu", "payload": privacy_rules.ERASE_COMMAND}])]
+        given = raw.split()[1] if raw.startswith("/") and len(raw.split()) > 1 else ""
+        if not given:  # show what is held, and ask for the confirmation
+            token = privacy_rules.new_token()
+            self.waiting.set(account.id, ERASE_CONFIRM, {"token": token}, now)
+            text = privacy_rules.held_text(self.privacy.held(account))
+            return [Reply(text, [{"title": "Xóa dữ liệu", "payload": f"{privacy_rules.ERASE_COMMAND} {token}"},
+                                 {"title": "Không xóa", "payload": f"{privacy_rules.ERASE_COMMAND} {privacy_rules.CANCEL_WORD}"}])]
+        wait = self.waiting.get(account.id, now)
+        mine = wait is not None and wait.kind == ERASE_CONFIRM
+        if normalize(given) == privacy_rules.CANCEL_WORD:
+            if mine:
+                self.waiting.clear(account.id)
+            return [Reply("Dạ, em giữ nguyên, không xóa gì.")]
+        if not mine or not hmac.compare_digest(given.encode("utf-8"), str(wait.data.get("token") or "").encode("utf-8")):
+            return [Reply(f"Yêu cầu xóa này không còn hiệu lực. Anh/chị gõ {privacy_rules.ERASE_COMMAND} để xem dữ liệu "
+                          "và xác nhận lại.")]
+        self.waiting.clear(account.id)
+        current = self.handoffs.open_for_citizen(account)
+        if current is not None:  # the official is told the conversation ended before its messages go
+            self.handoffs.close(current, "citizen", now)
+        return [Reply(privacy_rules.erased_text(self.privacy.erase(account, now)))]
+
     # hand-off ----------------------------------------------------------------------------------------------------
     def _consent(self, account: User, data: dict, folded: str, now: dt.datetime) -> Optional[List[Reply]]:
         if folded in NO:
@@ -94,6 +152,10 @@ class Desk:
             contact = data.get("contact") or "Anh/chị vui lòng liên hệ trực tiếp Bộ phận Một cửa của phường."
             return [Reply(f"Hiện chưa có cán bộ {department} nhận tin qua trợ lý. {contact}")]
         self.users.set_consent(account.id, True)  # asked and given: the official's answers may reach this account
+        official = started.official
+        if official is not None:  # the official now reads the citizen's name and messages
+            self.audit.write(official, official.conversation_id, "handoff", "ok",
+                             f"#{started.handoff.id}: tên và tin nhắn của người dân", now)
         lines = [f"Em đã kết nối anh/chị với cán bộ {started.handoff.department} (cuộc hỗ trợ #{started.handoff.id}). "
                  "Anh/chị cứ nhắn nội dung cần hỗ trợ, em chuyển nguyên văn; trả lời của cán bộ sẽ đến ngay tại đây. "
                  f"Gõ {END_COMMAND} để kết thúc."]
@@ -115,12 +177,12 @@ class Desk:
             target = next((h for h in mine if h.id == int(aimed.group(1))), None)
             body = aimed.group(2).strip()
             if target is None:
-                return [Reply(f"Không có cuộc hỗ trợ #{aimed.group(1)} đang mở của anh/chị. {self._listing(mine)}")]
+                return [Reply(f"Không có cuộc hỗ trợ #{aimed.group(1)} đang mở của anh/chị. {self._listing(mine, account, now)}")]
         elif len(mine) == 1:
             target = mine[0]
         if target is None:
             what = f"{END_COMMAND} #<số>" if ending else "#<số> <nội dung>"
-            return [Reply(f"Anh/chị đang mở {len(mine)} cuộc hỗ trợ; gõ {what} để chọn. {self._listing(mine)}")]
+            return [Reply(f"Anh/chị đang mở {len(mine)} cuộc hỗ trợ; gõ {what} để chọn. {self._listing(mine, account, now)}")]
         if ending:
             self.handoffs.close(target, "official", now)
             return [Reply(f"Đã kết thúc cuộc hỗ trợ #{target.id}; người dân đã được báo.")]
@@ -129,7 +191,10 @@ class Desk:
         self.handoffs.relay(target, "official", body, now)
         return [Reply(f"✓ Đã chuyển cho người dân (#{target.id}).")]
 
-    def _listing(self, mine: List[Handoff]) -> str:
+    def _listing(self, mine: List[Handoff], official: Optional[User] = None, now: Optional[dt.datetime] = None) -> str:
+        if official is not None:  # the official reads the names of the citizens in their open hand-offs
+            self.audit.write(official, official.conversation_id, "handoff_list", "ok",
+                             "tên người dân: " + ", ".join(f"#{h.id}" for h in mine), now)
         names = []
         for handoff in mine:
             citizen = self.users.get(handoff.citizen_id)

@@ -17,6 +17,7 @@ import sqlite_utils
 
 from bot.db import transaction
 from bot.people.roles import checked_assignment
+from bot.privacy import names_changed
 from bot.timeutil import utc_iso
 
 CHANNELS = ("web", "telegram", "zalo", "cli")
@@ -108,6 +109,8 @@ class Users:
             )
             self.db.execute("update users set person_id = id where person_id is null and channel = ? and channel_user_id = ?",
                             [channel, cuid])  # first contact: a person of its own
+        if name:
+            names_changed()  # the log masker reads the names again
         return self.find(channel, cuid)
 
     def set_consent(self, user_id: int, consent: bool) -> None:

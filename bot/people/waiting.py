@@ -17,7 +17,8 @@ import sqlite_utils
 from bot.timeutil import iso
 
 HANDOFF_CONSENT, PETITION_TEXT, RATING_COMMENT = "handoff_consent", "petition_text", "rating_comment"
-KINDS = (HANDOFF_CONSENT, PETITION_TEXT, RATING_COMMENT)
+ERASE_CONFIRM = "erase_confirm"  # /xoadulieu: the confirmation token of the account's own request (bot/people/privacy.py)
+KINDS = (HANDOFF_CONSENT, PETITION_TEXT, RATING_COMMENT, ERASE_CONFIRM)
 LIFETIME = dt.timedelta(minutes=30)
 
 
