@@ -8,8 +8,9 @@ with three kinds of match, best first:
 2. all the phrase's words (three or more) occur close together in another order ("giấy khai
    sinh của em bị mất" for "mất giấy khai sinh");
 3. a typo'd occurrence (a fuzzy partial match of the whole phrase), only when nothing matched
-   in the first two ways, among the phrases that share a word with the message (one typo'd word
-   in a phrase is found; a phrase with every word misspelt is not).
+   in the first two ways, among the phrases that share all their informative words but two (at
+   least one) with the message (one typo'd word in a phrase is found; a phrase with every word
+   misspelt is not).
 
 Each phrase is filed under its rarest word, so a message is compared only with the phrases it can
 match (about 1 ms at 95 % of messages with 157 entries, instead of a scan of every phrase).
@@ -27,7 +28,7 @@ from __future__ import annotations
 import functools
 import math
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -162,6 +163,9 @@ class ProcedureIndex:
         self._fuzzy_phrases = [phrase for phrase in self._phrases if len(phrase.tokens.text) >= MIN_FUZZY_LENGTH]
         self._fuzzy_texts = [phrase.tokens.text for phrase in self._fuzzy_phrases]
         self._fuzzy_by_token: Dict[str, List[int]] = defaultdict(list)
+        # a typo'd occurrence keeps all the phrase's informative words but at most two (a misspelt word, or two run
+        # together): how many of them a message must share before the phrase is worth aligning
+        self._fuzzy_need = [max(1, len({t for t in phrase.tokens.norm if self.idf[t]}) - 2) for phrase in self._fuzzy_phrases]
         for index, phrase in enumerate(self._fuzzy_phrases):
             for token in set(phrase.tokens.norm):
                 self._fuzzy_by_token[token].append(index)
@@ -241,9 +245,10 @@ class ProcedureIndex:
         """Per procedure: (value, quality, phrase) of its best-matching phrase."""
         best: Dict[str, Tuple[float, float, _Phrase]] = {}
         present = set(query.norm)
-        if fuzzy:  # phrases sharing a word with the message (a typo'd phrase keeps at least one), then one batched
+        if fuzzy:  # phrases sharing enough words with the message (_fuzzy_need), then one batched
             # partial-ratio pass (C++) picks those worth aligning, with _fuzzy's cut-off
-            shared = sorted({i for token in present if self.idf.get(token) for i in self._fuzzy_by_token.get(token, ())})
+            sharing = Counter(i for token in present if self.idf.get(token) for i in self._fuzzy_by_token.get(token, ()))
+            shared = sorted(i for i, count in sharing.items() if count >= self._fuzzy_need[i])
             found = process.extract(query.text, [self._fuzzy_texts[i] for i in shared], scorer=fuzz.partial_ratio,
                                     score_cutoff=FUZZY_THRESHOLD, limit=None)
             phrases: Iterable[_Phrase] = [self._fuzzy_phrases[shared[index]] for _, _, index in found]
@@ -263,19 +268,30 @@ class ProcedureIndex:
     def _cued(self, query: _Tokens, top_id: str, best: Dict[str, Tuple[float, float, _Phrase]]) -> Optional[Tuple[str, str]]:
         """A sibling of the best match (or another matched procedure) whose cue words occur, word
         for word, when the best match's own do not: "đăng ký lại" turns khai sinh into đăng ký lại khai
-        sinh. Returns (procedure id, cue) or None."""
+        sinh. Returns (procedure id, cue) or None.
+
+        A procedure's cues are ranked by their longest hit, then by how many of the message's words its hits
+        cover: a variant with two qualifiers ("khai sinh kết hợp nhận cha … có yếu tố nước ngoài") beats a
+        sibling with one of them when the message says both. Equal siblings go to the better-matched one, then
+        to the plainer (shorter-named) one, so that the choice never depends on the catalogue's order."""
         family = self.entries[top_id].family
         eligible = set(best) | {e.id for e in self.entries.values() if family and e.family == family}
         hits: Dict[str, Tuple[float, str]] = {}
+        covered: Dict[str, set] = defaultdict(set)
         present = set(query.norm)
         for cue in self._cues:
             if cue.procedure in eligible and present.issuperset(cue.tokens.norm) and self._whole(query, cue.tokens):
+                covered[cue.procedure].update(cue.tokens.norm)
                 if cue.weight > hits.get(cue.procedure, (0.0, ""))[0]:
                     hits[cue.procedure] = (cue.weight, cue.tokens.text)
         if not hits:
             return None
-        winner = max(hits, key=lambda pid: (hits[pid][0], best.get(pid, (0.0,))[0]))
-        if winner == top_id or hits.get(top_id, (0.0,))[0] >= hits[winner][0]:
+
+        def strength(pid: str) -> Tuple[float, int]:
+            return (hits[pid][0], len(covered[pid])) if pid in hits else (0.0, 0)
+
+        winner = max(hits, key=lambda pid: (strength(pid), best.get(pid, (0.0,))[0], -len(self.entries[pid].name), pid))
+        if winner == top_id or strength(top_id) >= strength(winner):
             return None
         return winner, hits[winner][1]
 
