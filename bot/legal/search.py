@@ -11,6 +11,7 @@ anchor the bench compares with: BM25 over the raw article text only.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,10 +75,16 @@ def load_guides(path: Path, articles: Articles) -> Dict[Tuple[str, int], Guide]:
 
 @dataclass
 class Hit:
-    """A retrieved article and its score."""
+    """A retrieved article, its BM25 score and how much of the question it covers (0..1, see :meth:`LegalIndex.coverage`)."""
 
     article: Article
     score: float
+    coverage: float = 1.0
+
+    @property
+    def confidence(self) -> float:
+        """BM25 score times coverage: a high score from a few common words of a long question stays low."""
+        return self.score * self.coverage
 
 
 @dataclass
@@ -91,6 +98,8 @@ class LegalIndex:
     bigrams: bool = True
     raw: bool = False
     _documents: np.ndarray = field(default=None, repr=False)
+    _words: List[frozenset] = field(default_factory=list, repr=False)
+    _idf: Dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, register: Register, articles: Articles, questions: Optional[Path] = None, *,
@@ -112,7 +121,21 @@ class LegalIndex:
         retriever.index(corpus, show_progress=False)
         index = cls(register, list(articles.all), guides, retriever, bigrams, raw)
         index._documents = np.array([a.document for a in index.articles])
+        index._words = [frozenset(t for t in tokens if "_" not in t) for tokens in corpus]
+        frequency: Dict[str, int] = {}
+        for words in index._words:
+            for word in words:
+                frequency[word] = frequency.get(word, 0) + 1
+        index._idf = {w: math.log(1 + len(corpus) / (1 + n)) for w, n in frequency.items()}
         return index
+
+    def coverage(self, question_words: Sequence[str], position: int) -> float:
+        """The share of the question's syllables (weighted by rarity, idf) found in the article at ``position``: a
+        question about something the register does not hold ("lãi suất", "visa") leaves its rare words uncovered."""
+        unseen = math.log(1 + len(self.articles))  # a word no article has weighs most
+        weights = {w: self._idf.get(w, unseen) for w in set(question_words)}
+        total = sum(weights.values())
+        return sum(v for w, v in weights.items() if w in self._words[position]) / total if total else 0.0
 
     def search(self, question: str, day: Optional[dt.date] = None, *, k: int = 5,
                favour: Iterable[str] = ()) -> List[Hit]:
@@ -129,7 +152,8 @@ class LegalIndex:
         if favoured:
             scores = np.where(np.isin(self._documents, favoured), scores * PROCEDURE_BOOST, scores)
         top = np.argsort(-scores)[:k]
-        return [Hit(self.articles[i], float(scores[i])) for i in top if scores[i] > 0]
+        words = [t for t in query if "_" not in t]
+        return [Hit(self.articles[i], float(scores[i]), self.coverage(words, i)) for i in top if scores[i] > 0]
 
 
 def best_sentence(article: Article, question: str, bigrams: bool = True) -> Tuple[str, str]:
