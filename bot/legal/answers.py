@@ -4,9 +4,10 @@ An answer names the article and the document ("Theo khoản 1 Điều 15 Luật 
 decisive sentence from the stored text, explains it in a plain line, says when a change is coming within
 :data:`bot.legal.review.SOON_DAYS` days, and links the procedure (with its buttons). :func:`check_citation` is the one
 check: the document is in the register, in force on the question's day, and the article was among those retrieved.
-Below :data:`CONFIDENCE` (BM25 score times the share of the question the article covers) no article is cited: "em
-chưa chắc" and the counter. A document number the register does not hold ("Nghị định 999/2025") is said to be unknown and never explained. A citizen's duty (how soon to register) is
-told as a duty, not as the office's processing time.
+Below :data:`CONFIDENCE` (BM25 score times the share of the question the article covers) no article is cited:
+"em chưa chắc" and the counter. A document number the register does not hold ("Nghị định 999/2025") is said to be
+unknown and never explained. A citizen's duty (how soon to register) is told as a duty, not as the office's
+processing time.
 """
 
 from __future__ import annotations
