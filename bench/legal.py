@@ -1,4 +1,5 @@
-"""Bench the legal answers: right document and article first / in the top 3, no citation on unanswerable questions,
+"""Bench the legal answers: right document and article first / in the top 3 / first and quoted
+(cleared the confidence bar), no citation on unanswerable questions,
 retrieval latency (p50/p95 ms), for the assistant's retrieval and, in the same run, for the anchor (plain BM25 over the
 raw article text: no titles, headings, people's questions or bigrams).
 
@@ -23,7 +24,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.catalogue.procedures import load_catalogue  # noqa: E402
-from bot.legal.answers import CONFIDENCE, answer_question, check_citation, retrieve  # noqa: E402
+from bot.legal.answers import answer_question, check_citation, confident, retrieve  # noqa: E402
 from bot.legal.library import Law  # noqa: E402
 from bot.legal.register import number_key  # noqa: E402
 from bot.legal.search import plain_bm25  # noqa: E402
@@ -40,7 +41,7 @@ def same(hit: Any, item: Dict[str, Any]) -> bool:
 
 
 def measure(name: str, items: List[Dict[str, Any]], search: Callable[[str], list], cites: Callable[[str, list], bool]) -> Dict[str, Any]:
-    first = top3 = answerable = unanswerable = silent = 0
+    first = top3 = cited = answerable = unanswerable = silent = 0
     times: List[float] = []
     misses: List[str] = []
     for item in items:
@@ -51,12 +52,14 @@ def measure(name: str, items: List[Dict[str, Any]], search: Callable[[str], list
             answerable += 1
             first += bool(hits) and same(hits[0], item)
             top3 += any(same(h, item) for h in hits[:3])
+            cited += bool(hits) and same(hits[0], item) and cites(item["text"], hits)  # the right article, and quoted
             if not (hits and same(hits[0], item)):
                 misses.append(f"{item['text']} -> " + (f"{hits[0].article.document} Điều {hits[0].article.number}" if hits else "-"))
         else:
             unanswerable += 1
             silent += not cites(item["text"], hits)
     return {"name": name, "answerable": answerable, "first": first / max(answerable, 1), "top3": top3 / max(answerable, 1),
+            "cited": cited / max(answerable, 1),
             "unanswerable": unanswerable, "no_citation": silent / max(unanswerable, 1),
             "p50_ms": round(percentile(times, 0.5), 2), "p95_ms": round(percentile(times, 0.95), 2), "misses": misses}
 
@@ -86,7 +89,7 @@ def main(argv: List[str] = None) -> int:
         return anchor.search(text, day, k=5)
 
     def plain_cites(text: str, hits: list) -> bool:  # the same bar and check, on the anchor's scores
-        return bool(hits) and hits[0].score >= CONFIDENCE and check_citation(law.register, hits[0].article.document,
+        return bool(hits) and confident(hits[0]) and check_citation(law.register, hits[0].article.document,
                                                                              hits[0].article.number, day, hits)
 
     results = [measure("motcua", items, ours, ours_cites), measure("anchor: plain BM25", items, plain, plain_cites)]
@@ -95,9 +98,9 @@ def main(argv: List[str] = None) -> int:
                           "results": [{k: v for k, v in r.items() if k != "misses"} for r in results]}, ensure_ascii=False, indent=1))
     else:
         print(f"{args.heldout}: {len(items)} questions, law in force on {args.date}")
-        print(f"{'':20} {'first':>6} {'top 3':>6} {'no cite (unans.)':>17} {'p50 ms':>7} {'p95 ms':>7}")
+        print(f"{'':20} {'first':>6} {'top 3':>6} {'cited':>6} {'no cite (unans.)':>17} {'p50 ms':>7} {'p95 ms':>7}")
         for r in results:
-            print(f"{r['name']:20} {r['first']:6.0%} {r['top3']:6.0%} {r['no_citation']:10.0%} of {r['unanswerable']:<3} "
+            print(f"{r['name']:20} {r['first']:6.0%} {r['top3']:6.0%} {r['cited']:6.0%} {r['no_citation']:10.0%} of {r['unanswerable']:<3} "
                   f"{r['p50_ms']:7.2f} {r['p95_ms']:7.2f}")
     if args.misses:
         for r in results:
