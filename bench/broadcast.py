@@ -52,21 +52,6 @@ sys.path.insert(0, str(ROOT))
 from bench import standins as h  # noqa: E402
 
 LIMIT = 30.0  # Bot FAQ: bulk notifications "not more than 30 messages per second or so"
-QUESTIONS = [  # citizens' wording (not the held-out sets)
-    "đăng ký khai sinh cần giấy tờ gì", "lệ phí chứng thực bản sao bao nhiêu", "lam giay ket hon o dau",
-    "đăng ký thường trú mất bao lâu", "xin giấy xác nhận tình trạng hôn nhân", "cấp lại giấy khai sinh bị mất",
-    "trích lục hộ tịch cần gì", "nộp hồ sơ đất đai ở quầy nào", "chứng thực chữ ký mất phí không",
-    "đăng ký khai tử cho bố", "giờ làm việc của bộ phận một cửa",
-]
-
-
-def citizen_texts(codes: List[str], with_model: bool) -> List[str]:
-    """What the chatting citizens send."""
-    lookups = [f"/check_dossier{json.dumps({'dossier_code': c})}" for c in codes]
-    if not with_model:
-        return lookups
-    return QUESTIONS + [f"hồ sơ {c} đến đâu rồi" for c in codes] + lookups
-
 
 async def chat_phase(traffic: "h.Traffic", rate: float, duration: float, users: int, texts: List[str], seed: int,
                      until: Optional[asyncio.Event] = None, name: str = "") -> List[Any]:
@@ -88,7 +73,7 @@ async def run(args: argparse.Namespace, folder: Path) -> Dict[str, Any]:
                                  unsubscribed=args.unsubscribed, decoys=args.decoys)
     team = h.add_member(db)
     setup_s = round(time.monotonic() - started, 1)
-    texts = citizen_texts(h.dossier_codes(db), bool(args.model))
+    texts = h.citizen_texts(h.dossier_codes(db), bool(args.model))
     port = h.free_port()
     marker = f"Lịch hỗ trợ cài VNeID mức 2 tại nhà văn hóa Khu 3 (bản tin thử {dt.datetime.now():%H%M%S})"
     async with h.TelegramStandIn(enforce_limits=True) as api, h.ZaloFaults() as zalo:

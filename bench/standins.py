@@ -167,6 +167,23 @@ def add_official(db: Path, chat: int = OFFICIAL_CHAT) -> int:
     return chat
 
 
+QUESTIONS = [  # citizens' wording (not the held-out sets)
+    "đăng ký khai sinh cần giấy tờ gì", "lệ phí chứng thực bản sao bao nhiêu", "lam giay ket hon o dau",
+    "đăng ký thường trú mất bao lâu", "xin giấy xác nhận tình trạng hôn nhân", "cấp lại giấy khai sinh bị mất",
+    "trích lục hộ tịch cần gì", "nộp hồ sơ đất đai ở quầy nào", "chứng thực chữ ký mất phí không",
+    "đăng ký khai tử cho bố", "giờ làm việc của bộ phận một cửa",
+]
+
+
+def citizen_texts(codes: List[str], with_model: bool) -> List[str]:
+    """What the chatting citizens send."""
+    lookups = [f"/check_dossier{json.dumps({'dossier_code': c})}" for c in codes]
+    if not with_model:
+        return lookups
+    return QUESTIONS + [f"hồ sơ {c} đến đâu rồi" for c in codes] + lookups
+
+
+
 # the model-free assistant ---------------------------------------------------------------------------------------------------
 INTENT_ACTIONS = {"check_dossier": "action_check_dossier", "area_broadcast": "action_area_broadcast",
                   "ask_report": "action_report", "ask_indicators": "action_indicators", "ask_counter": "action_counter_info"}
@@ -547,6 +564,16 @@ def open_rows(db: Path, event_prefix: str = "") -> int:
     try:
         return conn.execute("select count(*) from outbox where state in ('pending', 'sending') and event like ?",
                             [event_prefix + "%"]).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def queued_rows(db: Path, marker: str) -> int:
+    """Outbox rows of the broadcast whose text has ``marker``."""
+    conn = sqlite3.connect(str(db), timeout=30)
+    try:
+        return conn.execute("select count(*) from outbox where event like 'broadcast:%' and instr(text, ?) > 0",
+                            [marker]).fetchone()[0]
     finally:
         conn.close()
 
