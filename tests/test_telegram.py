@@ -21,6 +21,7 @@ from telegram.ext import TypeHandler
 from bot.catalogue.documents import docx_text
 from bot.channels import webchat
 from bot.channels.telegram import (
+    FILE_REPLY,
     MEDIA_TEXT,
     START_TEXT,
     TelegramConfig,
@@ -280,9 +281,9 @@ async def test_start_button_asks_its_question(api, channel):
 
 async def test_photos_stickers_and_voice_get_a_polite_text_only_reply(api, channel):
     chat = new_chat()
-    for index, kind in enumerate(("photo", "sticker", "voice"), 1):
+    for index, (kind, expected) in enumerate((("photo", FILE_REPLY), ("sticker", MEDIA_TEXT), ("voice", MEDIA_TEXT)), 1):
         api.push_media(chat, kind)
-        assert (await api.wait_for_messages(chat, index))[-1]["text"] == MEDIA_TEXT
+        assert (await api.wait_for_messages(chat, index))[-1]["text"] == expected
 
 
 @pytest.mark.parametrize("text", ["<b>x</b>", "'; DROP TABLE users; --", "😀😀😀", "a" * 10_000, "   ", "&amp; <script>"],

@@ -56,7 +56,7 @@ from telegram.ext import (
 from bot.channels.http import read_body
 from bot.channels.telegram_send import ButtonPayloads, TelegramSender, resolve_callback, send_reply
 from bot.people.users import conversation_id
-from bot.phrases import REFUSAL
+from bot.phrases import FILE_REPLY, MEDIA_REPLY, REFUSAL
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,7 @@ COMMANDS = [
     BotCommand("quyenriengtu", "Dữ liệu được lưu và quyền của anh/chị"),
     BotCommand("xoadulieu", "Xem và xóa dữ liệu của anh/chị"),
 ]
-MEDIA_TEXT = ("Em hiện chỉ đọc được tin nhắn chữ, chưa xem được ảnh, nhãn dán hay tin nhắn thoại. "
-              "Anh/chị gõ câu hỏi giúp em nhé, ví dụ: \"đăng ký khai sinh cần giấy tờ gì\".")
+MEDIA_TEXT = MEDIA_REPLY  # stickers, voice notes, locations: the words every channel uses (bot/phrases.py)
 UNKNOWN_COMMAND_TEXT = REFUSAL  # the same words as a refused official command
 STALE_BUTTON_TEXT = "Nút này đã cũ, anh/chị gõ lại câu hỏi giúp em nhé."
 ERROR_TEXT = "Xin lỗi anh/chị, em đang gặp trục trặc. Anh/chị thử lại sau ít phút giúp em."
@@ -416,6 +415,16 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await converse(update, context, payload)
 
 
+async def file_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo, a file or a video a citizen sends: not read and not downloaded (:data:`bot.phrases.FILE_REPLY`, as on Zalo
+    and the web chat); a caption sent with it is answered as a message after that (not a "/…" one: commands are
+    typed, as for text)."""
+    await _answer(update, context, FILE_REPLY)
+    caption = (update.effective_message.caption or "").strip()
+    if caption and not caption.startswith("/"):
+        await converse(update, context, caption)
+
+
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Photos, stickers, voice notes, files, locations: say politely that the assistant reads text."""
     await _answer(update, context, MEDIA_TEXT)
@@ -456,6 +465,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(MessageHandler(messages & filters.TEXT, text_message))
     application.add_handler(MessageHandler(messages & (filters.PHOTO | filters.Document.ALL)
                                            & filters.CaptionRegex(r"^/bantin(?:@\w+)?(?:\s|$)"), bantin_file))
+    application.add_handler(MessageHandler(messages & (filters.PHOTO | filters.Document.ALL | filters.VIDEO), file_message))
     application.add_handler(MessageHandler(messages & filters.ATTACHMENT, not_text))
     application.add_error_handler(on_error)
 

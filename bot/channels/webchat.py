@@ -1,6 +1,8 @@
 """Web chat channel: an aiohttp app serving one chat page and a JSON endpoint over the assistant.
 
-``POST /api/chat`` takes ``{"user": "<id>", "text": "<message>"}`` and answers
+``POST /api/chat`` takes ``{"user": "<id>", "text": "<message>"}`` (and, when the citizen picked an image or a file,
+``"attachment": {"name", "type", "size"}``: what the page says about it; the file itself is never uploaded, the answer
+is :data:`bot.phrases.FILE_REPLY`, as on Telegram and Zalo, then the answer to the text if there is one) and answers
 ``{"replies": [{"text": ..., "buttons": [{"title": ..., "payload": ...}]}]}``; a button click posts
 its payload as the text. Errors are JSON ``{"error": "<Vietnamese message>"}`` with a 4xx/5xx status.
 Conversations are kept under ``<prefix><user>`` so web users never share an id with another channel.
@@ -19,6 +21,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 from aiohttp import web
 
 from bot.channels.http import json_response
+from bot.delivery.reply import Reply
+from bot.phrases import FILE_REPLY
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,8 @@ ERR_JSON = "Dữ liệu gửi lên không đúng định dạng JSON."
 ERR_OBJECT = "Dữ liệu gửi lên phải là một đối tượng JSON có trường \"user\" và \"text\"."
 ERR_USER = f"Trường \"user\" phải là chuỗi từ 1 đến {MAX_USER_CHARS} ký tự in được."
 ERR_TEXT = "Trường \"text\" phải là một chuỗi ký tự."
+ERR_ATTACHMENT = "Trường \"attachment\" phải là một đối tượng {\"name\", \"type\", \"size\"} mô tả ảnh hoặc tệp."
+MAX_ATTACHMENT_NAME = 255
 ERR_TOO_LARGE = "Tin nhắn quá dài, anh/chị vui lòng rút gọn giúp em."
 ERR_INTERNAL = "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được. Anh/chị vui lòng thử lại sau ít phút."
 ERR_NOT_FOUND = "Không tìm thấy địa chỉ này."
@@ -72,6 +78,15 @@ def _page_headers(html: str) -> Dict[str, str]:
            "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
     return {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
             "Cache-Control": "no-cache"}
+
+
+def _valid_attachment(value: Any) -> bool:
+    """``{"name": str, "type": str, "size": int}`` as the page sends it (the description of a file, never its bytes)."""
+    if not isinstance(value, dict) or set(value) - {"name", "type", "size"}:
+        return False
+    name, kind, size = value.get("name", ""), value.get("type", ""), value.get("size", 0)
+    return (isinstance(name, str) and len(name) <= MAX_ATTACHMENT_NAME and isinstance(kind, str) and len(kind) <= 100
+            and isinstance(size, int) and not isinstance(size, bool) and size >= 0)
 
 
 def _valid_user(user: Any) -> bool:
@@ -119,8 +134,12 @@ def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", 
             return _error(400, ERR_USER)
         if not isinstance(text, str):
             return _error(400, ERR_TEXT)
+        attachment = body.get("attachment")
+        if attachment is not None and not _valid_attachment(attachment):
+            return _error(400, ERR_ATTACHMENT)
         try:
-            replies = await assistant.handle(prefix + user, text)
+            notes = [Reply(FILE_REPLY)] if attachment is not None else []
+            replies = notes + (list(await assistant.handle(prefix + user, text)) if text.strip() or not notes else [])
         except Exception:
             log.exception("web chat: the assistant failed on a message from %r", user)
             return _error(500, ERR_INTERNAL)

@@ -25,7 +25,9 @@ The webhook (``POST /zalo/webhook``):
 Events (names from the Zalo webhook docs as listed in the hoangnd25 notes and chatwoot's ``SUPPORTED_EVENTS``):
 ``user_send_text`` goes to ``assistant.handle("zalo:<user id>", text)`` (a tapped button's title is turned back
 into its payload first, see :class:`bot.channels.zalo_send.ButtonMemory`); images, stickers, GIFs, audio,
-video, files, locations, links and business cards get a polite "em đọc được tin nhắn chữ"; ``follow`` and a
+video and files get :data:`bot.phrases.FILE_REPLY` (not read, not kept; type the dossier code), a caption sent with
+them (``message.text``) answered after it as a message; stickers, GIFs, audio, locations, links and business cards get
+:data:`bot.phrases.MEDIA_REPLY`, as on Telegram and the web chat; ``follow`` and a
 first ``user_click_chatnow`` get a greeting; ``unfollow`` withdraws the account's consent to notifications and
 sends nothing (Zalo cannot deliver to a user who does not follow the OA). Every user event records the user with
 ``store.users.seen("zalo", user_id, ...)``, which sets ``last_message_at``, the start of the reply window.
@@ -54,6 +56,7 @@ from bot.channels.zalo_send import ZaloSender
 from bot.db import transaction
 from bot.delivery.errors import DeliveryError
 from bot.people.users import conversation_id
+from bot.phrases import FILE_REPLY, MEDIA_REPLY
 from bot.timeutil import now_vn, utc_iso
 
 log = logging.getLogger(__name__)
@@ -70,15 +73,14 @@ MAX_FUTURE_SKEW = 5 * 60.0
 # contains the payload"); Zalo's docs describe a button tap as a message from the user (user_send_text). Both
 # are read the same way.
 TEXT_EVENTS = {"user_send_text", "user_click_button"}
-MEDIA_EVENTS = {"user_send_image", "user_send_gif", "user_send_sticker", "user_send_audio", "user_send_video",
-                "user_send_file", "user_send_location", "user_send_link", "user_send_business_card"}
+FILE_EVENTS = {"user_send_image", "user_send_file", "user_send_video"}  # what a citizen uploads: FILE_REPLY
+MEDIA_EVENTS = FILE_EVENTS | {"user_send_gif", "user_send_sticker", "user_send_audio", "user_send_location",
+                              "user_send_link", "user_send_business_card"}
 GREETING_EVENTS = {"follow", "user_click_chatnow"}
 USER_EVENTS = TEXT_EVENTS | MEDIA_EVENTS | GREETING_EVENTS | {"unfollow"}
 
 GREETING = ("Dạ, em chào anh/chị! Em là trợ lý ảo của Bộ phận Một cửa phường. Anh/chị cứ nhắn câu hỏi về thủ tục "
             "hành chính, ví dụ: \"đăng ký khai sinh cần gì\" hoặc \"tra cứu hồ sơ\".")
-MEDIA_REPLY = ("Dạ, hiện em chỉ đọc được tin nhắn chữ. Anh/chị gõ câu hỏi giúp em nhé, ví dụ: "
-               "\"đăng ký khai sinh cần gì\".")
 FAILURE_REPLY = "Xin lỗi, hệ thống đang gặp sự cố nên em chưa trả lời được. Anh/chị vui lòng nhắn lại sau ít phút."
 
 ERR_CONTENT_TYPE = "Dữ liệu phải gửi dạng JSON (Content-Type: application/json)."
@@ -305,16 +307,18 @@ class ZaloChannel:
         from bot.delivery.reply import Reply
 
         uid = event.user_id
-        if event.name in TEXT_EVENTS:
+        if event.name in TEXT_EVENTS or (event.name in FILE_EVENTS and event.text.strip()):
+            notes = [Reply(FILE_REPLY)] if event.name in FILE_EVENTS else []
             text = self.sender.buttons.resolve(uid, event.text)
             try:
                 replies = await self.assistant.handle(conversation_id("zalo", uid), text)
             except Exception:
                 log.exception("zalo: the assistant failed on a message from %s", uid)
                 replies = [Reply(FAILURE_REPLY)]
-            await self.sender.send_replies(uid, replies, reply_to=event.message_id or None)
+            await self.sender.send_replies(uid, notes + list(replies), reply_to=event.message_id or None)
         elif event.name in MEDIA_EVENTS:
-            await self.sender.send_replies(uid, [Reply(MEDIA_REPLY)], reply_to=event.message_id or None)
+            reply = FILE_REPLY if event.name in FILE_EVENTS else MEDIA_REPLY
+            await self.sender.send_replies(uid, [Reply(reply)], reply_to=event.message_id or None)
         elif event.name == "follow" or (event.name == "user_click_chatnow" and first_contact):
             notice = self.store.desk.first_contact(conversation_id("zalo", uid), now_vn())  # once per account
             await self.sender.send_replies(uid, [Reply(f"{GREETING}\n\n{notice}" if notice else GREETING)])
