@@ -35,8 +35,9 @@ import hmac
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Dict, Mapping, Optional
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional
 from urllib.parse import urlparse
 
 from aiohttp import web
@@ -54,7 +55,8 @@ from telegram.ext import (
 )
 
 from bot.channels.http import read_body
-from bot.channels.telegram_send import ButtonPayloads, TelegramSender, resolve_callback, send_reply
+from bot.channels.late_replies import send_now_or_later
+from bot.channels.telegram_send import ButtonPayloads, TelegramSender, delivery_error, resolve_callback, send_reply
 from bot.people.users import conversation_id
 from bot.phrases import FILE_REPLY, MEDIA_REPLY, REFUSAL
 
@@ -237,7 +239,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
     """Send one text (with buttons) to the chat of ``update``."""
     from bot.delivery.reply import Reply
 
-    await send_reply(context.bot, update.effective_chat.id, Reply(text, list(buttons or [])), _deps(context).payloads)
+    await _send_now_or_later(context, update.effective_chat.id, [Reply(text, list(buttons or []))], f"telegram:{update.update_id}")
 
 
 async def _typing_if_slow(bot: Any, chat_id: int, after: float) -> None:
@@ -264,8 +266,22 @@ async def converse(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str
             replies = [Reply(ERROR_TEXT)]
         finally:
             typing.cancel()
-        for reply in replies:
+        await _send_now_or_later(context, chat_id, replies, f"telegram:{update.update_id}")
+
+
+async def _send_now_or_later(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: List[Any], key: str) -> int:
+    """Send ``replies`` to the chat now; what Telegram refuses for a while (flood control, time-outs, 5xx) goes through
+    the outbox (bot/channels/late_replies.py) instead of being lost."""
+    deps = _deps(context)
+
+    async def send(reply: Any) -> None:
+        try:
             await send_reply(context.bot, chat_id, reply, deps.payloads)
+        except TelegramError as error:
+            raise delivery_error(error) from error
+
+    return await send_now_or_later(send, replies, store=deps.store, channel="telegram", channel_user_id=str(chat_id), key=key,
+                                   clock=time.time)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -46,12 +46,13 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import httpx
 from aiohttp import web
 
 from bot.channels.http import json_response, read_body
+from bot.channels.late_replies import send_now_or_later
 from bot.channels.zalo_send import ZaloSender
 from bot.db import transaction
 from bot.delivery.errors import DeliveryError
@@ -302,6 +303,18 @@ class ZaloChannel:
                 del self._pending[uid]
                 self._user_locks.pop(uid, None)
 
+    async def _answer(self, event: ZaloEvent, replies: List[Any], quote: bool = True) -> int:
+        """Send ``replies`` now (the first quoting the user's message); what Zalo refuses for a while goes through the
+        outbox (bot/channels/late_replies.py)."""
+        first = [bool(quote and event.message_id)]
+
+        async def send(reply: Any) -> None:
+            reply_to, first[0] = (event.message_id if first[0] else None), False
+            await self.sender.send_replies(event.user_id, [reply], reply_to=reply_to)
+
+        return await send_now_or_later(send, replies, store=self.store, channel="zalo", channel_user_id=event.user_id,
+                                       key=f"zalo:{event.key}", clock=time.time)
+
     async def handle(self, event: ZaloEvent, first_contact: bool = False) -> None:
         """What the assistant does with one accepted event."""
         from bot.delivery.reply import Reply
@@ -315,13 +328,13 @@ class ZaloChannel:
             except Exception:
                 log.exception("zalo: the assistant failed on a message from %s", uid)
                 replies = [Reply(FAILURE_REPLY)]
-            await self.sender.send_replies(uid, notes + list(replies), reply_to=event.message_id or None)
+            await self._answer(event, notes + list(replies))
         elif event.name in MEDIA_EVENTS:
             reply = FILE_REPLY if event.name in FILE_EVENTS else MEDIA_REPLY
-            await self.sender.send_replies(uid, [Reply(reply)], reply_to=event.message_id or None)
+            await self._answer(event, [Reply(reply)])
         elif event.name == "follow" or (event.name == "user_click_chatnow" and first_contact):
             notice = self.store.desk.first_contact(conversation_id("zalo", uid), now_vn())  # once per account
-            await self.sender.send_replies(uid, [Reply(f"{GREETING}\n\n{notice}" if notice else GREETING)])
+            await self._answer(event, [Reply(f"{GREETING}\n\n{notice}" if notice else GREETING)], quote=False)
         # unfollow: consent already withdrawn in accept(); nothing can be sent to a user who left
         if first_contact and event.name != "unfollow":  # after the reply, so that the answer is not delayed
             await self._remember_name(uid)

@@ -61,6 +61,7 @@ from bot.timeutil import utc_iso
 
 STATES = ("pending", "sending", "delivered", "failed")
 REPLY, ALERT, BULK = 0, 1, 2  # outbox.priority: smaller is claimed first
+REPLY_EVENT = "reply"  # a notice answering the account's own message (bot/channels/late_replies.py): needs no consent
 log = logging.getLogger(__name__)
 MAX_TEXT = 4000  # one Telegram message holds 4,096 characters (https://core.telegram.org/bots/api#sendmessage)
 

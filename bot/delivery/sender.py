@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Protocol, Set
 
 from bot.delivery.errors import DeliveryError
-from bot.delivery.outbox import Claimed, Outbox, Pace
+from bot.delivery.outbox import REPLY_EVENT, Claimed, Outbox, Pace
 from bot.delivery.reply import Reply
 from bot.metrics import DELIVERIES
 
@@ -251,7 +251,8 @@ class Sender:
         if self.clock() + self.config.send_timeout >= item.claimed_until:
             self.outbox.release(item)  # too late to finish within the lease: let a fresh claim take it
             return
-        if not self.directory.consented(item.account_id):
+        answer = item.event.split(":", 1)[0] == REPLY_EVENT  # an answer to their own message needs no consent to notices
+        if not answer and not self.directory.consented(item.account_id):
             self._fail(item, "no consent: the account has not agreed to (or withdrew from) notifications")
             return
         channel = self.senders.get(item.channel)
