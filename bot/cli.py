@@ -89,7 +89,13 @@ async def _notifications(settings: Settings, stop: asyncio.Event) -> None:
 
 async def _serve(settings: Settings, host: str, port: int, workers: int = 1, scheduler: bool = True) -> int:
     from bot.channels import webchat
+    from bot.channels.ratelimit import RateConfig, RateLimiter
 
+    try:
+        limiter = RateLimiter(RateConfig.from_settings(settings))  # one per process, for every channel
+    except ValueError as error:
+        print(f"Lỗi cấu hình giới hạn tin nhắn: {error}", file=sys.stderr)
+        return 2
     if workers > 1:  # one process per core, each conversation pinned to one of them (bot/workers.py)
         from bot.conversation.workers import WorkerPool
 
@@ -100,7 +106,7 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     from bot.channels import kiosk, telegram
     from bot.services import shared_services
 
-    app = webchat.create_app(assistant)
+    app = webchat.create_app(assistant, limiter=limiter)
     kiosk.mount(app, assistant, shared_services(str(settings.db_path)))  # the entrance's touch screen: /kiosk
     try:
         telegram_config = telegram.TelegramConfig.from_settings(settings)  # None without MOTCUA_TELEGRAM_TOKEN
@@ -112,7 +118,8 @@ async def _serve(settings: Settings, host: str, port: int, workers: int = 1, sch
     bot = None
     if telegram_config is not None:
         try:  # before the web app starts: webhook mode mounts /telegram/webhook on it
-            bot = await telegram.start_telegram(assistant, shared_services(str(settings.db_path)), telegram_config, web_app=app)
+            bot = await telegram.start_telegram(assistant, shared_services(str(settings.db_path)), telegram_config, web_app=app,
+                                               limiter=limiter)
             print(f"Telegram: @{bot.application.bot.username} ({telegram_config.mode})", flush=True)
         except Exception as error:  # Telegram unreachable: the web chat still serves
             print(f"Telegram chưa khởi động được: {error!r}", file=sys.stderr, flush=True)
