@@ -35,6 +35,13 @@ async def _ask(settings: Settings, text: str, user: str, as_of: Optional[str], o
     from bot.conversation.engine import clean_input
     from bot.phrases import EMPTY_MESSAGE_REPLY
 
+    if as_of is not None:  # checked before the model loads: a wrong date is said, never answered as of today
+        try:
+            dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            print(f"Ngày không hợp lệ: {as_of[:40]!r}. Ghi theo dạng YYYY-MM-DD, ví dụ 2027-03-01.", file=sys.stderr)
+            return 2
+        as_of = as_of.strip()
     if not clean_input(text):  # nothing to understand: answered at once, without loading the model
         out.write(EMPTY_MESSAGE_REPLY + "\n")
         return 0
