@@ -10,7 +10,6 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import json
 import uuid
 from pathlib import Path
 

@@ -242,9 +242,13 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def record_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Record the account behind every update (runs before the other handlers)."""
+    """Record the account behind every update (runs before the other handlers). An update with no chat to answer
+    (a kind the bot does not ask for, or a message whose chat is missing) goes no further, except a button tap,
+    which is answered without one."""
     chat = update.effective_chat
     if chat is None:
+        if update.callback_query is None:
+            raise ApplicationHandlerStop
         return
     user = update.effective_user
     name = user.full_name if user is not None and chat.type == chat.PRIVATE else (chat.title or chat.full_name or "")

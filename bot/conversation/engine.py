@@ -37,8 +37,9 @@ def latest_model(models_dir: Path) -> Path:
 
 
 def clean_input(text: Optional[str]) -> str:
-    """NFC, no control characters, no surrounding whitespace."""
-    text = unicodedata.normalize("NFC", text or "")
+    """NFC, no control characters, no surrounding whitespace; anything but a text (a forged update's list or
+    number) is no message at all."""
+    text = unicodedata.normalize("NFC", text if isinstance(text, str) else "")
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text).strip()
 
 
