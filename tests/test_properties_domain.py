@@ -339,3 +339,25 @@ def test_a_platform_dossier_maps_to_a_row_or_is_skipped_with_a_reason(world, map
     services.dossiers.upsert([row], "platform", now=NOW)
     assert services.dossiers.get(row["code"]) is not None
 
+
+
+# motcua ask / parse: what is checked before the model loads ----------------------------------------------------------
+@pytest.mark.parametrize("date", ["2027-13-45", "hôm qua", "", "2027-02-30", "../../x", "2027-03-01; rm -rf /"])
+def test_motcua_ask_refuses_a_bad_date_in_vietnamese_before_loading_anything(date):
+    import subprocess
+
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "motcua"), "ask", "lệ phí khai sinh", "--date", date],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Ngày không hợp lệ") and "YYYY-MM-DD" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x01\x02", "\u200b\u200b", "\t\n"])  # (an argument cannot hold NUL)
+def test_motcua_ask_answers_an_empty_question_without_the_model(text, tmp_path):
+    import os
+    import subprocess
+
+    env = {**os.environ, "MOTCUA_MODELS": str(tmp_path / "no-models")}  # no model there: it must not be needed
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "motcua"), "ask", text], capture_output=True, text=True, cwd=ROOT,
+                            env=env, timeout=120)
+    assert result.returncode == 0 and is_vietnamese_message(result.stdout), result.stderr
