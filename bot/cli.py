@@ -35,6 +35,13 @@ async def _ask(settings: Settings, text: str, user: str, as_of: Optional[str], o
     from bot.conversation.engine import clean_input
     from bot.phrases import EMPTY_MESSAGE_REPLY
 
+    if as_of is not None:  # checked before the model loads: a wrong date is said, never answered as of today
+        try:
+            dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            print(f"Ngày không hợp lệ: {as_of[:40]!r}. Ghi theo dạng YYYY-MM-DD, ví dụ 2027-03-01.", file=sys.stderr)
+            return 2
+        as_of = as_of.strip()
     if not clean_input(text):  # nothing to understand: answered at once, without loading the model
         out.write(EMPTY_MESSAGE_REPLY + "\n")
         return 0
@@ -130,8 +137,14 @@ async def _serve_until_stopped(settings: Settings, host: str, port: int, workers
     its sends under way are recorded, Telegram and the web server stop taking messages and answer the ones under way
     (aiohttp waits for running handlers, Zalo's accepted events are drained), and only then the workers stop."""
     from bot.channels import operations, webchat
+    from bot.channels.ratelimit import RateConfig, RateLimiter
     from bot.health import HealthConfig
 
+    try:
+        limiter = RateLimiter(RateConfig.from_settings(settings))  # one per process, for every channel
+    except ValueError as error:
+        print(f"Lỗi cấu hình giới hạn tin nhắn: {error}", file=sys.stderr)
+        return 2
     if workers > 1:  # one process per core, each conversation pinned to one of them (bot/workers.py)
         from bot.conversation.workers import WorkerPool
 
@@ -142,7 +155,7 @@ async def _serve_until_stopped(settings: Settings, host: str, port: int, workers
     from bot.channels import kiosk, telegram
     from bot.services import deployment_services
 
-    app = webchat.create_app(assistant)
+    app = webchat.create_app(assistant, limiter=limiter)
     kiosk.mount(app, assistant, deployment_services(settings))  # the entrance's touch screen: /kiosk
     operations.mount(app, assistant, HealthConfig.from_settings(settings), started=started)  # /healthz, /metrics
     try:
@@ -155,7 +168,8 @@ async def _serve_until_stopped(settings: Settings, host: str, port: int, workers
     bot = None
     if telegram_config is not None:
         try:  # before the web app starts: webhook mode mounts /telegram/webhook on it
-            bot = await telegram.start_telegram(assistant, deployment_services(settings), telegram_config, web_app=app)
+            bot = await telegram.start_telegram(assistant, deployment_services(settings), telegram_config, web_app=app,
+                                               limiter=limiter)
             print(f"Telegram: @{bot.application.bot.username} ({telegram_config.mode})", flush=True)
         except Exception as error:  # Telegram unreachable: the web chat still serves
             print(f"Telegram chưa khởi động được: {error!r}", file=sys.stderr, flush=True)

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import warnings
-from typing import Any, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from bot.privacy import mask
 
 LIBRARIES = ("py.warnings", "rasa", "rasa_sdk", "tensorflow", "absl", "sanic", "apscheduler", "urllib3", "asyncio", "sqlalchemy",
              "httpx", "httpcore", "matplotlib", "telegram", "aiohttp.access", "root.tensorflow", "h5py", "numexpr")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+SECRET_KEY = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY)$")  # the settings whose values never reach a log
+MIN_SECRET_CHARS = 6  # shorter values (a test's "x") would blank ordinary words
 
 
 class MaskingFilter(logging.Filter):
@@ -103,6 +106,44 @@ def quiet_libraries(level: int = logging.ERROR) -> None:
         pass
 
 
+def secrets_of(env: Mapping[str, str]) -> list:
+    """The values of the secret settings (``*_TOKEN``, ``*_SECRET``, ``*_PASSWORD``, ``*_API_KEY``), longest first."""
+    values = {str(v).strip() for k, v in env.items() if SECRET_KEY.search(str(k).upper()) and v}
+    return sorted((v for v in values if len(v) >= MIN_SECRET_CHARS), key=len, reverse=True)
+
+
+class RedactSecrets(logging.Filter):
+    """Blanks the deployment's secrets out of every record a handler writes: our messages never name them, but a
+    library at DEBUG does (python-telegram-bot's setWebhook parameters, httpx's request URLs with the bot token)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record whose arguments do not fit its format: logging reports it itself
+            return True
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
 def configure(env: Optional[Mapping[str, str]] = None) -> int:
     """Set up logging for a command from ``MOTCUA_LOG_LEVEL`` / ``MOTCUA_LOG_FILE``; returns the level."""
     env = os.environ if env is None else env
@@ -111,6 +152,7 @@ def configure(env: Optional[Mapping[str, str]] = None) -> int:
     path = (env.get("MOTCUA_LOG_FILE") or "").strip()
     handler: logging.Handler = logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RedactSecrets(secrets_of(env)))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

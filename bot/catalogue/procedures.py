@@ -24,12 +24,29 @@ EID_PROCEDURE = "dinh-danh-dien-tu-muc-2"  # the level-2 e-ID entry: "ask_eid" a
 
 
 class CatalogueError(ValueError):
-    """A catalogue file is missing a field or holds a value of the wrong shape."""
+    """A data file is missing a field or holds a value of the wrong shape: names the file, the line (found in the
+    file when it is a YAML file that has the field, or its parent) and the field, as ``path:line: field 'x': ...``."""
 
-    def __init__(self, path: Path, field_name: str, problem: str) -> None:
-        super().__init__(f"{path}: field '{field_name}': {problem}")
+    def __init__(self, path: Path, field_name: str, problem: str, line: Optional[int] = None) -> None:
         self.path = path
         self.field = field_name
+        self.problem = problem
+        self.line = line if line is not None else _line_in(path, field_name)
+        where = f"{path}:{self.line}" if self.line else f"{path}"
+        super().__init__(f"{where}: field '{field_name}': {problem}")
+
+
+def _line_in(path: Path, field_name: str) -> Optional[int]:
+    """The line of ``field_name`` in the YAML file ``path``, when there is such a file (only read on an error)."""
+    if not field_name or field_name.startswith("("):
+        return None
+    try:
+        path = Path(path)
+        if path.suffix not in (".yml", ".yaml") or not path.is_file():
+            return None
+        return yamltext.line_of(path.read_text(encoding="utf-8"), field_name)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

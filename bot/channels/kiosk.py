@@ -32,7 +32,7 @@ from aiohttp import web
 
 from bot.catalogue.counters import slip
 from bot.channels.http import json_response
-from bot.channels.webchat import ERR_INTERNAL, ERR_TEXT, MAX_USER_CHARS, _error, _page_headers, read_json_object
+from bot.channels.webchat import ERR_INTERNAL, ERR_TEXT, LIMITER, MAX_USER_CHARS, _error, _page_headers, read_json_object, too_fast
 from bot.services import Services
 from bot.timeutil import now_vn
 from bot.workdays import WorkCalendar, default_calendar
@@ -127,6 +127,11 @@ def mount(app: web.Application, assistant: Any, services: Services, *, clock: Ca
             return _error(400, ERR_SESSION)
         if not isinstance(text, str):
             return _error(400, ERR_TEXT)
+        limiter = request.app.get(LIMITER)  # the web chat's (bot/channels/ratelimit.py): by session and by address
+        if limiter is not None:
+            verdict = limiter.check(PREFIX + session, request.remote)
+            if not verdict.allowed:
+                return too_fast(verdict)
         try:
             replies = await assistant.handle(PREFIX + session, text)
         except Exception:

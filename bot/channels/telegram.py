@@ -46,6 +46,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -56,6 +57,7 @@ from telegram.ext import (
 
 from bot.channels.http import read_body
 from bot.channels.late_replies import send_now_or_later
+from bot.channels.ratelimit import RateLimiter
 from bot.channels.telegram_send import ButtonPayloads, TelegramSender, delivery_error, resolve_callback, send_reply
 from bot.people.users import conversation_id
 from bot.phrases import FILE_REPLY, MEDIA_REPLY, REFUSAL
@@ -115,11 +117,11 @@ class TelegramConfigError(ValueError):
 class TelegramConfig:
     """How to reach Telegram and receive its updates."""
 
-    token: str
+    token: str = field(repr=False)  # secrets stay out of any log that prints the config
     mode: str = "polling"
     api_url: str = "https://api.telegram.org"
     webhook_url: str = ""
-    secret: str = ""
+    secret: str = field(default="", repr=False)
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
     write_timeout: float = 10.0
@@ -179,6 +181,7 @@ class _Deps:
     store: Any
     payloads: ButtonPayloads
     typing_after: float = 1.0
+    limiter: Optional[RateLimiter] = None
     chat_locks: Dict[int, asyncio.Lock] = field(default_factory=dict)
 
     @contextlib.asynccontextmanager
@@ -225,10 +228,32 @@ def build_bot(config: TelegramConfig) -> Any:
 
 
 # handlers ---------------------------------------------------------------------------------------
+async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Before anything else: a chat over its rate limit (bot/channels/ratelimit.py) is told once to slow down and its
+    update goes no further (no reply, no assistant)."""
+    deps, chat = _deps(context), update.effective_chat
+    if deps.limiter is None or chat is None:
+        return
+    verdict = deps.limiter.check(conversation_id("telegram", str(chat.id)))
+    if verdict.allowed:
+        return
+    if verdict.notify:
+        log.info("telegram: chat %s over its rate limit", chat.id)
+        try:
+            await _answer(update, context, verdict.text)
+        except TelegramError as error:
+            log.warning("telegram: could not tell chat %s to slow down: %s", chat.id, error)
+    raise ApplicationHandlerStop
+
+
 async def record_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Record the account behind every update (runs before the other handlers)."""
+    """Record the account behind every update (runs before the other handlers). An update with no chat to answer
+    (a kind the bot does not ask for, or a message whose chat is missing) goes no further, except a button tap,
+    which is answered without one."""
     chat = update.effective_chat
     if chat is None:
+        if update.callback_query is None:
+            raise ApplicationHandlerStop
         return
     user = update.effective_user
     name = user.full_name if user is not None and chat.type == chat.PRIVATE else (chat.title or chat.full_name or "")
@@ -458,6 +483,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def add_handlers(application: Application) -> None:
     """Register the channel's handlers on ``application``."""
+    application.add_handler(TypeHandler(Update, rate_limit), group=-2)
     application.add_handler(TypeHandler(Update, record_user), group=-1)
     messages = filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", start, filters=messages))
@@ -495,6 +521,8 @@ def attach_webhook(app: web.Application, application: Application, secret: str, 
         """Take one update from Telegram."""
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
         if not expected or not hmac.compare_digest(given, expected):
+            log.warning("telegram webhook: refused a request from %s: %s secret token", request.remote,
+                        "wrong" if request.headers.get(SECRET_HEADER) else "no")  # never the token itself
             return web.json_response({"ok": False, "error": "forbidden"}, status=403)
         if not application.running:  # not started (or failed to): Telegram keeps the update and retries
             return web.json_response({"ok": False, "error": "not running"}, status=503)
@@ -516,17 +544,19 @@ def attach_webhook(app: web.Application, application: Application, secret: str, 
 
 
 # lifecycle --------------------------------------------------------------------------------------
-async def start_telegram(assistant: Any, store: Any, config: TelegramConfig, web_app: Optional[web.Application] = None) -> TelegramHandle:
+async def start_telegram(assistant: Any, store: Any, config: TelegramConfig, web_app: Optional[web.Application] = None,
+                         limiter: Optional[RateLimiter] = None) -> TelegramHandle:
     """Start the Telegram channel in the running event loop; stop it with :func:`stop_telegram`.
 
     Webhook mode mounts ``/telegram/webhook`` on ``web_app`` (required, not started yet) and calls setWebhook.
+    ``limiter``: the deployment's rate limits (None: none).
     """
     config.check()
     if config.mode == "webhook" and web_app is None:
         raise TelegramConfigError("Chế độ webhook cần ứng dụng web (web chat) để gắn đường dẫn /telegram/webhook.")
     application = build_application(config)
     payloads = ButtonPayloads(store.db)
-    application.bot_data["motcua"] = _Deps(assistant, store, payloads, config.typing_after)
+    application.bot_data["motcua"] = _Deps(assistant, store, payloads, config.typing_after, limiter)
     add_handlers(application)
     if config.mode == "webhook":
         attach_webhook(web_app, application, config.secret)

@@ -21,6 +21,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Union
 from aiohttp import web
 
 from bot.channels.http import json_response
+from bot.channels.ratelimit import RateLimiter, Verdict
 from bot.delivery.reply import Reply
 from bot.phrases import FILE_REPLY
 
@@ -43,10 +44,11 @@ ERR_METHOD = "Phương thức không được hỗ trợ ở địa chỉ này."
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # set by bot.channels.operations.mount: the full health check (model, database, scheduler, outbox) behind /healthz
 HEALTH = web.AppKey("motcua_health", Callable[[], Awaitable[web.Response]])
+LIMITER = web.AppKey("motcua_limiter", object)  # the app's RateLimiter or None, for what is mounted on the app
 
 
-def _error(status: int, message: str) -> web.Response:
-    response = json_response({"error": message}, status=status, headers={"Cache-Control": "no-store"})
+def _error(status: int, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
+    response = json_response({"error": message}, status=status, headers={"Cache-Control": "no-store", **(headers or {})})
     if status == 413:  # the body was not read to its end: this connection cannot carry another request
         response.force_close()
     return response
@@ -87,6 +89,9 @@ def _valid_attachment(value: Any) -> bool:
     name, kind, size = value.get("name", ""), value.get("type", ""), value.get("size", 0)
     return (isinstance(name, str) and len(name) <= MAX_ATTACHMENT_NAME and isinstance(kind, str) and len(kind) <= 100
             and isinstance(size, int) and not isinstance(size, bool) and size >= 0)
+def too_fast(verdict: Verdict) -> web.Response:
+    """The 429 of a message over its account's or its address's limit (bot/channels/ratelimit.py)."""
+    return _error(429, verdict.text, {"Retry-After": str(max(1, int(verdict.wait + 0.999)))})
 
 
 def _valid_user(user: Any) -> bool:
@@ -108,8 +113,12 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
         raise
 
 
-def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", page: Path = PAGE) -> web.Application:
-    """The web chat application over ``assistant`` (anything with ``async handle(user_id, text) -> replies``)."""
+def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", page: Path = PAGE,
+               limiter: Optional[RateLimiter] = None) -> web.Application:
+    """The web chat application over ``assistant`` (anything with ``async handle(user_id, text) -> replies``).
+
+    ``limiter``: the deployment's rate limits (``motcua serve`` passes one; None: no limit). The app keeps it as
+    ``app[LIMITER]`` for the kiosk and the webhooks mounted on it."""
     html = page.read_text(encoding="utf-8")
     page_headers = _page_headers(html)
 
@@ -137,6 +146,10 @@ def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", 
         attachment = body.get("attachment")
         if attachment is not None and not _valid_attachment(attachment):
             return _error(400, ERR_ATTACHMENT)
+        if limiter is not None:
+            verdict = limiter.check(prefix + user, request.remote)
+            if not verdict.allowed:
+                return too_fast(verdict)
         try:
             notes = [Reply(FILE_REPLY)] if attachment is not None else []
             replies = notes + (list(await assistant.handle(prefix + user, text)) if text.strip() or not notes else [])
@@ -149,6 +162,7 @@ def create_app(assistant: Any, *, max_body: int = 16_384, prefix: str = "web:", 
         return json_response({"replies": payload}, headers={"Cache-Control": "no-store"})
 
     app = web.Application(client_max_size=max_body, middlewares=[_json_errors])
+    app[LIMITER] = limiter
     app.add_routes([web.get("/", index), web.get("/healthz", healthz), web.post("/api/chat", chat)])
     return app
 

@@ -29,7 +29,9 @@ video and files get :data:`bot.phrases.FILE_REPLY` (not read, not kept; type the
 them (``message.text``) answered after it as a message; stickers, GIFs, audio, locations, links and business cards get
 :data:`bot.phrases.MEDIA_REPLY`, as on Telegram and the web chat; ``follow`` and a
 first ``user_click_chatnow`` get a greeting; ``unfollow`` withdraws the account's consent to notifications and
-sends nothing (Zalo cannot deliver to a user who does not follow the OA). Every user event records the user with
+sends nothing (Zalo cannot deliver to a user who does not follow the OA). A user over the rate limit
+(:mod:`bot.channels.ratelimit`, the web app's limiter) is told once to slow down; the rest of the flood is answered
+200 and dropped. Every user event records the user with
 ``store.users.seen("zalo", user_id, ...)``, which sets ``last_message_at``, the start of the reply window.
 OA-side events (``oa_send_*``, ``user_received_message``, ``user_seen_message``) are acknowledged and ignored.
 Webhook events carry no display name: on a user's first contact it is read from ``GET {api}/v3.0/oa/user/detail``
@@ -45,7 +47,7 @@ import hmac
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set
 
 import httpx
@@ -53,6 +55,8 @@ from aiohttp import web
 
 from bot.channels.http import json_response, read_body
 from bot.channels.late_replies import send_now_or_later
+from bot.channels.ratelimit import RateLimiter
+from bot.channels.webchat import LIMITER
 from bot.channels.zalo_send import ZaloSender
 from bot.db import transaction
 from bot.delivery.errors import DeliveryError
@@ -79,6 +83,7 @@ MEDIA_EVENTS = FILE_EVENTS | {"user_send_gif", "user_send_sticker", "user_send_a
                               "user_send_link", "user_send_business_card"}
 GREETING_EVENTS = {"follow", "user_click_chatnow"}
 USER_EVENTS = TEXT_EVENTS | MEDIA_EVENTS | GREETING_EVENTS | {"unfollow"}
+LIMITED_EVENTS = TEXT_EVENTS | MEDIA_EVENTS | {"user_click_chatnow"}  # an unfollow always counts (it withdraws consent)
 
 GREETING = ("Dạ, em chào anh/chị! Em là trợ lý ảo của Bộ phận Một cửa phường. Anh/chị cứ nhắn câu hỏi về thủ tục "
             "hành chính, ví dụ: \"đăng ký khai sinh cần gì\" hoặc \"tra cứu hồ sơ\".")
@@ -97,10 +102,10 @@ class ZaloConfig:
     """What the Zalo channel needs, from the ``MOTCUA_ZALO_*`` settings."""
 
     app_id: str
-    oa_secret: str = ""
-    app_secret: str = ""
-    access_token: str = ""
-    refresh_token: str = ""
+    oa_secret: str = field(default="", repr=False)  # secrets stay out of any log that prints the config
+    app_secret: str = field(default="", repr=False)
+    access_token: str = field(default="", repr=False)
+    refresh_token: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
     oauth_url: str = DEFAULT_OAUTH_URL
 
@@ -198,7 +203,7 @@ class ZaloChannel:
     def __init__(self, config: ZaloConfig, assistant: Any, store: Any, sender: Optional[ZaloSender] = None, *,
                  http: Optional[httpx.AsyncClient] = None, max_event_age: float = MAX_EVENT_AGE,
                  max_future_skew: float = MAX_FUTURE_SKEW, max_body: int = MAX_BODY, concurrency: int = 4,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, limiter: Optional[RateLimiter] = None) -> None:
         self.config = config
         self.assistant = assistant
         self.store = store
@@ -207,6 +212,7 @@ class ZaloChannel:
         self.max_future_skew = max_future_skew
         self.max_body = max_body
         self.clock = clock
+        self.limiter = limiter  # the deployment's rate limits (bot/channels/ratelimit.py); None: none
         self._tasks: Set[asyncio.Task] = set()
         self._user_locks: Dict[str, asyncio.Lock] = {}
         self._pending: Dict[str, int] = {}
@@ -249,14 +255,20 @@ class ZaloChannel:
         if not self._first_time(event, now_ms):
             log.info("zalo: replayed event %s ignored", event.key)
             return 200, {"status": "ignored", "reason": "replay"}
+        notice = None
+        if self.limiter is not None and event.name in LIMITED_EVENTS:
+            verdict = self.limiter.check(conversation_id("zalo", event.user_id))
+            if not verdict.allowed and not verdict.notify:  # told already: the rest of the flood is dropped
+                return 200, {"status": "ignored", "reason": "rate"}
+            notice = None if verdict.allowed else verdict.text
         try:
             first_contact = self._record_user(event, now_ms)
-            self._start(event, first_contact)
+            self._start(event, first_contact, notice)
         except Exception:  # forget the key so that Zalo's retry of this event is not taken for a replay
             with transaction(self.store.db.conn):
                 self.store.db.execute("delete from zalo_events where key = ?", [event.key])
             raise
-        return 200, {"status": "accepted"}
+        return 200, {"status": "accepted" if notice is None else "limited"}
 
     def _first_time(self, event: ZaloEvent, now_ms: int) -> bool:
         """Record the event's key; False when it was seen before. Old keys are forgotten after twice the max age."""
@@ -280,19 +292,24 @@ class ZaloChannel:
         return known is None
 
     # the work, after the 200 ------------------------------------------------------------
-    def _start(self, event: ZaloEvent, first_contact: bool) -> None:
+    def _start(self, event: ZaloEvent, first_contact: bool, notice: Optional[str] = None) -> None:
         self._pending[event.user_id] = self._pending.get(event.user_id, 0) + 1
-        task = asyncio.get_running_loop().create_task(self._work(event, first_contact))
+        task = asyncio.get_running_loop().create_task(self._work(event, first_contact, notice))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _work(self, event: ZaloEvent, first_contact: bool) -> None:
-        """Handle one event; the events of one user one after another."""
+    async def _work(self, event: ZaloEvent, first_contact: bool, notice: Optional[str] = None) -> None:
+        """Handle one event (or, over the rate limit, send ``notice`` instead); the events of one user one after another."""
+        from bot.delivery.reply import Reply
+
         uid = event.user_id
         lock = self._user_locks.setdefault(uid, asyncio.Lock())
         try:
             async with lock, self._slots:
-                await self.handle(event, first_contact)
+                if notice is None:
+                    await self.handle(event, first_contact)
+                else:
+                    await self.sender.send_replies(uid, [Reply(notice)], reply_to=event.message_id or None)
         except DeliveryError as error:
             log.warning("zalo: reply to %s not delivered: %s", uid, error.reason)
         except Exception:
@@ -381,6 +398,6 @@ def start_zalo(settings: Any, assistant: Any, store: Any, web_app: web.Applicati
         return None
     if not config.oa_secret:
         log.warning("zalo: MOTCUA_ZALO_OA_SECRET is empty: every webhook event will be refused")
-    channel = ZaloChannel(config, assistant, store)
+    channel = ZaloChannel(config, assistant, store, limiter=web_app.get(LIMITER))
     attach_webhook(app=web_app, channel=channel)
     return channel

@@ -70,8 +70,9 @@ def with_notice(replies: List[Reply], notice: Optional[str]) -> List[Reply]:
 
 
 def clean_input(text: Optional[str]) -> str:
-    """NFC, no control characters, no surrounding whitespace."""
-    text = unicodedata.normalize("NFC", text or "")
+    """NFC, no control characters, no surrounding whitespace; anything but a text (a forged update's list or
+    number) is no message at all."""
+    text = unicodedata.normalize("NFC", text if isinstance(text, str) else "")
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text).strip()
 
 

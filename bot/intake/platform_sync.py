@@ -49,9 +49,9 @@ class PlatformConfig:
 
     url: str
     mapping_path: Path
-    token: Optional[str] = None
+    token: Optional[str] = field(default=None, repr=False)  # secrets stay out of any log that prints the config
     username: Optional[str] = None
-    password: Optional[str] = None
+    password: Optional[str] = field(default=None, repr=False)
     timeout: float = 30.0
     retries: int = 5
     backoff: float = 1.0

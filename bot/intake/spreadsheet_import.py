@@ -123,6 +123,7 @@ def read_rows(path: Path) -> Tuple[List[Tuple[int, List[Any]]], str]:
     if suffix == ".xls":
         raise ImportFailure("Tệp .xls (Excel 97-2003) chưa đọc được: mở bằng Excel và lưu lại dạng .xlsx hoặc CSV UTF-8.")
     text, encoding = decode(path.read_bytes())
+    text = text.replace("\x00", "")  # NUL bytes (a damaged or mis-saved file) stop the csv module: no cell needs one
     lines = text.splitlines()
     sample = "\n".join(lines[:HEADER_SEARCH_ROWS])
     try:
@@ -130,7 +131,14 @@ def read_rows(path: Path) -> Tuple[List[Tuple[int, List[Any]]], str]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    return [(number, row) for number, row in enumerate(reader, 1)], encoding
+    rows: List[Tuple[int, List[Any]]] = []
+    try:
+        for number, row in enumerate(reader, 1):
+            rows.append((number, row))
+    except csv.Error as error:  # e.g. a cell over the csv module's 128 KiB limit: say where, not a traceback
+        raise ImportFailure(f"{path.name}: dòng {len(rows) + 1} không đọc được dạng CSV ({error}). Hãy mở tệp bằng Excel "
+                            "và lưu lại dạng \"CSV UTF-8\" hoặc .xlsx.") from None
+    return rows, encoding
 
 
 def _xlsx_rows(path: Path) -> List[Tuple[int, List[Any]]]:
