@@ -58,6 +58,17 @@ def test_articles_are_split_by_clause_and_point():
     assert len(articles) > 800 and not any("[1]" in a.text for a in articles.all)
 
 
+def test_an_article_an_amending_law_inserted_is_its_own_article():
+    """"Điều 3a" of Luật Tiếp công dân (inserted by a later law) is quoted as Điều 3a, not as the end of Điều 3."""
+    articles = load_articles(SETTINGS.legal_dir / "articles", REGISTER)
+    form = articles.get("42/2013/QH13", "3a")
+    assert form.heading == "Hình thức tiếp công dân"
+    assert "Tiếp công dân trực tuyến" in form.text
+    assert "Hình thức tiếp công dân" not in articles.get("42/2013/QH13", 3).text
+    assert articles.get("42/2013/QH13", 4) is not None  # numbering goes on after the inserted article
+    assert [a.number for a in articles.all if a.document == "123/2015/NĐ-CP" and str(a.number).startswith("28")] == [28, "28a", "28b", "28c"]
+
+
 def test_a_register_error_names_the_file_and_the_field(tmp_path):
     data = yaml.safe_load((SETTINGS.legal_dir / "register.yml").read_text(encoding="utf-8"))
     data["documents"][0]["in_force"] = "01/01/2016"

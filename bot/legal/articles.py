@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 from bot import yamltext
 from bot.legal.register import Register, RegisterError
 
 SENTENCE_END = re.compile(r"(?<=[.;:])\s+(?=[A-ZĐÀ-Ỹ0-9])")
+INSERTED_NUMBER = re.compile(r"\d+[a-zđ]")  # "3a": an article an amending law inserted after Điều 3
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Article:
     """One article of a document of the register."""
 
     document: str
-    number: int
+    number: Union[int, str]  # "3a": an article inserted by an amending law after Điều 3
     heading: str
     chapter: Optional[str]
     text: str
@@ -43,7 +44,7 @@ class Article:
     source: str
 
     @property
-    def key(self) -> Tuple[str, int]:
+    def key(self) -> Tuple[str, Union[int, str]]:
         return self.document, self.number
 
     def sentences(self) -> Iterator[Tuple[Passage, str]]:
@@ -97,7 +98,9 @@ def load_articles(directory: Path, register: Register) -> Articles:
         if data.get("document") != document.number:
             raise RegisterError(path, "document", f"must be {document.number}, got {data.get('document')!r}")
         for index, item in enumerate(data.get("articles") or []):
-            if not isinstance(item, dict) or not isinstance(item.get("article"), int) or not isinstance(item.get("text"), str):
+            number = item.get("article") if isinstance(item, dict) else None
+            if not (isinstance(number, int) or (isinstance(number, str) and INSERTED_NUMBER.fullmatch(number))) \
+                    or not isinstance(item.get("text"), str):
                 raise RegisterError(path, f"articles[{index}]", "must have an article number and its text")
             if not item["text"].strip():
                 continue  # an article repealed in the consolidated text

@@ -18,7 +18,7 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import yaml
 
@@ -29,6 +29,8 @@ CORPUS = ROOT.parent / "shared" / "legal-corpus"
 LEGAL_DIR = ROOT / "data" / "legal"
 
 ARTICLE = re.compile(r"^Điều (\d+)\.\s*(.*)$")
+# an article inserted by an amending law ("Điều 3a.", after Điều 3): its own article, numbered "3a"
+INSERTED = re.compile(r"^Điều (\d+)([a-zđ])\.\s*(.*)$")
 CHAPTER = re.compile(r"^(?:Chương|CHƯƠNG) ([IVXLC]+)\b")
 SECTION = re.compile(r"^(?:Mục|MỤC) \d+\b")
 CLAUSE = re.compile(r"^(\d+)\.\s+(.*)$")
@@ -59,19 +61,23 @@ def body_lines(text: str) -> List[str]:
     return lines
 
 
-def split_articles(lines: List[str]) -> Iterator[Tuple[int, str, Optional[str], List[str]]]:
+def split_articles(lines: List[str]) -> Iterator[Tuple[Union[int, str], str, Optional[str], List[str]]]:
     """(number, heading, chapter, body lines) of each article, in order; an "Điều N." line counts only when N
-    follows the previous article's number (a line quoting another law's article is part of the text)."""
+    follows the previous article's number (a line quoting another law's article is part of the text); an inserted
+    "Điều Na." right after article N (or another inserted one) is an article of its own, numbered "Na"."""
     chapter: Optional[str] = None
-    current: Optional[Tuple[int, str, Optional[str], List[str]]] = None
+    current: Optional[Tuple[Union[int, str], str, Optional[str], List[str]]] = None
     expected = 1
     for index, line in enumerate(lines):
-        match = ARTICLE.match(line)
-        if match and int(match.group(1)) == expected:
+        match, inserted = ARTICLE.match(line), INSERTED.match(line)
+        if (match and int(match.group(1)) == expected) or (inserted and int(inserted.group(1)) == expected - 1):
             if current:
                 yield current
-            expected = int(match.group(1)) + 1
-            current = (int(match.group(1)), match.group(2).strip().rstrip("."), chapter, [])
+            if match:
+                expected = int(match.group(1)) + 1
+                current = (int(match.group(1)), match.group(2).strip().rstrip("."), chapter, [])
+            else:
+                current = (f"{inserted.group(1)}{inserted.group(2)}", inserted.group(3).strip().rstrip("."), chapter, [])
             continue
         chap = CHAPTER.match(line)
         if chap:
@@ -84,7 +90,7 @@ def split_articles(lines: List[str]) -> Iterator[Tuple[int, str, Optional[str], 
         yield current
 
 
-def structure(number: int, heading: str, chapter: Optional[str], body: List[str]) -> Dict[str, Any]:
+def structure(number: Union[int, str], heading: str, chapter: Optional[str], body: List[str]) -> Dict[str, Any]:
     """One article as stored: its lines, and its clauses with their points."""
     clauses: List[Dict[str, Any]] = []
     intro: List[str] = []
