@@ -55,6 +55,13 @@ def user() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
 
 
+def without_notice(text: str) -> str:
+    """A reply without the privacy notice a citizen's first answer ends with (bot/people/privacy.py)."""
+    from bot.people.privacy import first_notice
+
+    return text.replace("\n\n" + first_notice(180), "")
+
+
 async def say(assistant, user: str, text: str, **metadata) -> str:
     """Send one message and return every reply joined, buttons included."""
     replies = await assistant.handle(user, text, metadata or None)

@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any, List
+from typing import Any, Dict, List, Optional
 
 import yaml
 from hypothesis import HealthCheck, settings
@@ -27,8 +27,9 @@ SLOW = settings(max_examples=15 * SCALE, deadline=None, suppress_health_check=_Q
 _DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 INTENTS: List[str] = [i if isinstance(i, str) else next(iter(i)) for i in _DOMAIN["intents"]]
 ENTITIES: List[str] = [e if isinstance(e, str) else next(iter(e)) for e in _DOMAIN.get("entities", [])]
+# intents only staff may act on ("petition" is a citizen filing one: not here)
 OFFICIAL_INTENTS = ["ask_report", "ask_indicators", "ask_tasks", "ask_legal_review", "create_invite", "area_broadcast",
-                    "petition", "redeem_invite"]
+                    "redeem_invite"]
 
 DOSSIER = "000.00.12.H49-251120-0031"  # data/samples/demo_dossiers.yml
 FRAGMENTS = [
@@ -92,20 +93,30 @@ message_text = st.one_of(hostile_text, forged_payload())
 
 
 # after a run ---------------------------------------------------------------------------------------------------------
-def check_database(path: Path) -> None:
+def privileges(path: Path) -> Dict[str, int]:
+    """The accounts with a role other than citizen and the invites in the database at ``path``."""
+    conn = sqlite3.connect(str(path))
+    try:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+        return {"roles": conn.execute("select count(*) from users where role != 'citizen'").fetchone()[0] if "users" in tables else 0,
+                "invites": conn.execute("select count(*) from invites").fetchone()[0] if "invites" in tables else 0}
+    finally:
+        conn.close()
+
+
+def check_database(path: Path, before: Optional[Dict[str, int]] = None) -> None:
     """SQLite's own integrity check, foreign keys, and what forged input must never have done: give a role, make an
-    invite, or leave an account without an id."""
+    invite (none more than ``before``, what the database held when the attacks began), or leave an account without
+    an id."""
+    assert privileges(path) == (before or {"roles": 0, "invites": 0})
     conn = sqlite3.connect(str(path))
     try:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
         assert conn.execute("pragma foreign_key_check").fetchall() == []
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
         if "users" in tables:
-            assert conn.execute("select count(*) from users where role != 'citizen'").fetchone()[0] == 0
             assert conn.execute("select count(*) from users where coalesce(channel_user_id, '') = '' "
                                 "or coalesce(channel, '') = ''").fetchone()[0] == 0
-        if "invites" in tables:
-            assert conn.execute("select count(*) from invites").fetchone()[0] == 0
         if "dossiers" in tables:
             assert conn.execute("select count(*) from dossiers where coalesce(code, '') = ''").fetchone()[0] == 0
     finally:

@@ -16,6 +16,7 @@ from bot.delivery.reply import Reply
 from bot.phrases import REFUSAL
 from bot.timeutil import now_vn
 from nlu.invite_code import find_invite_codes
+from tests.conftest import without_notice
 from tests.standins.telegram_api import TelegramStandIn
 from tests.test_telegram import api, ask, channel, config_for, new_chat, watch_finished  # noqa: F401 - fixtures
 from tests.test_webchat import chat, client, joined, server  # noqa: F401 - fixtures
@@ -71,14 +72,14 @@ async def test_telegram_moi_and_taomoi_are_payloads_and_unknown_commands_get_the
         '/ask_report{"officials_request": "quý 3 excel"}', "/ask_indicators",
         '/ask_tasks{"officials_request": "12 80% Đã trình"}']
     assert {conversation for conversation, _ in recorder.texts} == {f"telegram:{chat_id}"}
-    assert unknown[0]["text"] == REFUSAL  # the channel's unknown command: the words a refused official command gets
+    assert without_notice(unknown[0]["text"]) == REFUSAL  # the channel's unknown command: the words a refused official command gets
 
 
 # web chat ---------------------------------------------------------------------------------------------
 async def test_web_citizen_is_refused_and_an_invited_official_takes_the_role(client, store):  # noqa: F811
     citizen = f"c-{uuid.uuid4().hex[:10]}"
     for text in OFFICIAL_ASKS + ["/khongcolenhnay"]:
-        assert joined(await chat(client, citizen, text)) == REFUSAL, text
+        assert without_notice(joined(await chat(client, citizen, text))) == REFUSAL, text
     assert len(refusals_of(store, f"web:{citizen}")) == len(OFFICIAL_ASKS)
     assert not [r for r in store.audit.read(account=f"web:{citizen}", limit=100) if r["outcome"] == "ok"]
 
@@ -98,7 +99,7 @@ async def test_web_citizen_is_refused_and_an_invited_official_takes_the_role(cli
 async def test_telegram_citizen_is_refused_and_moi_gives_the_role(api, channel, store):  # noqa: F811
     citizen = new_chat()
     for text in ["/taomoi cán bộ Tư pháp - Hộ tịch", "/taomoi", "/khongcolenhnay", "tạo mã mời lãnh đạo"]:
-        assert (await ask(api, citizen, text))[0]["text"] == REFUSAL, text
+        assert without_notice((await ask(api, citizen, text))[0]["text"]) == REFUSAL, text
     assert refusals_of(store, f"telegram:{citizen}") == ["create_invite"] * 3
 
     code = invite(store)
@@ -118,7 +119,7 @@ async def test_telegram_citizen_is_refused_and_moi_gives_the_role(api, channel, 
 async def test_zalo_citizen_is_refused_and_a_typed_code_gives_the_role(served, store):  # noqa: F811
     uid = new_uid()
     for text in OFFICIAL_ASKS + ["/khongcolenhnay"]:
-        assert "\n".join(await served.say(uid, text)) == REFUSAL, text
+        assert without_notice("\n".join(await served.say(uid, text))) == REFUSAL, text
     assert len(refusals_of(store, f"zalo:{uid}")) == len(OFFICIAL_ASKS)
 
     code = invite(store, "leader")

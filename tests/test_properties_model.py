@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.phrases import REFUSAL
-from tests.hostile import FRAGMENTS, OFFICIAL_INTENTS, SLOW, check_database, forged_payload, hostile_text, json_value
+from tests.conftest import without_notice
+from tests.hostile import FRAGMENTS, OFFICIAL_INTENTS, SLOW, check_database, forged_payload, hostile_text, json_value, privileges
 from tests.hostile import message_text as hostile_message
 
 MOTCUA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv", "bin", "motcua")
@@ -29,8 +30,9 @@ pytestmark = pytest.mark.needs_model
 
 @pytest.fixture(scope="module")
 def model(assistant, settings):
+    before = privileges(settings.db_path)  # the session's database: other modules may have invited officials already
     yield assistant
-    check_database(settings.db_path)
+    check_database(settings.db_path, before)
 
 
 async def test_hostile_messages_get_a_polite_reply_from_the_model(model):
@@ -62,7 +64,7 @@ async def test_a_citizens_forged_official_commands_are_refused_by_the_model(mode
     check()
     for payload in forged:
         replies = await model.handle(f"telegram:{uuid.uuid4().int % 10**11 + 1}", payload)
-        texts = [r.text for r in replies]
+        texts = [without_notice(r.text) for r in replies]
         assert REFUSAL in texts, (payload, texts)
 
 
