@@ -20,6 +20,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME as FALLBACK_INTENT
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -276,6 +277,46 @@ class CorrectionClassifier(GraphComponent):
             message.set(INTENT, intent, add_to_output=True)
             # the classifier's runner-ups go: one close to 1.0 would make FallbackClassifier call it ambiguous
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data is left as it is."""
+        return training_data
+
+
+# the intents that ask about a procedure of the catalogue (an aspect of it)
+PROCEDURE_INTENTS = ("ask_procedure", "ask_documents", "ask_fee", "ask_processing_time", "ask_where", "ask_form", "ask_legal")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class NamedProcedureClassifier(GraphComponent):
+    """A message the classifier was unsure of ("lam giay chung tu cho me o dau"), that names a catalogue procedure and
+    whose best guess is a question about a procedure, asks that question.
+
+    Put it after ``FallbackClassifier``: when it chose ``nlu_fallback`` (confidence under the threshold, or two close
+    guesses) while the resolver found a procedure in the message, and the classifier's own best guess is one of
+    :data:`PROCEDURE_INTENTS`, the two agree and the guess stands; any other best guess (a dossier, a complaint, small
+    talk) still falls back and is asked about. A message naming no procedure is left as it is.
+    """
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "NamedProcedureClassifier":
+        """Creates the classifier."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Restores the classifier's best guess on fallbacks that name a procedure."""
+        for message in messages:
+            if (message.get(INTENT) or {}).get("name") != FALLBACK_INTENT:
+                continue
+            if not any(e.get("entity") == "procedure" for e in message.get(ENTITIES, [])):
+                continue
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
+            if ranking and ranking[0].get("name") in PROCEDURE_INTENTS:
+                message.set(INTENT, {"name": ranking[0]["name"], "confidence": ranking[0].get("confidence", 0.0)},
+                            add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

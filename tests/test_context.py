@@ -6,7 +6,7 @@ from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.procedure_info import is_follow_up, other_subject
-from nlu.components import CorrectionClassifier
+from nlu.components import CorrectionClassifier, NamedProcedureClassifier
 from nlu.corrections import is_correction
 from tests.conftest import say
 
@@ -89,6 +89,27 @@ def test_the_fallback_does_not_take_a_correction_for_an_ambiguous_guess():
     CorrectionClassifier().process([message])
     FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.45, "ambiguity_threshold": 0.05}).process([message])
     assert message.get("intent")["name"] == "ask_procedure"
+
+
+def _unsure(ranking, procedure=True):
+    """The pipeline's last two steps on a message the classifier is unsure of (``ranking``: its guesses)."""
+    message = Message(data={"text": "lam giay chung tu cho me o dau", "intent": dict(ranking[0]), "intent_ranking": ranking,
+                            "entities": [{"entity": "procedure", "value": "dang-ky-khai-tu"}] if procedure else []})
+    FallbackClassifier({**FallbackClassifier.get_default_config(), "threshold": 0.45, "ambiguity_threshold": 0.05}).process([message])
+    NamedProcedureClassifier().process([message])
+    return message.get("intent")["name"]
+
+
+def test_an_unsure_question_that_names_a_procedure_keeps_the_classifiers_guess():
+    assert _unsure([{"name": "ask_where", "confidence": 0.31}, {"name": "ask_procedure", "confidence": 0.22}]) == "ask_where"
+    # two close guesses (ambiguous) about the procedure: the first stands
+    assert _unsure([{"name": "ask_documents", "confidence": 0.5}, {"name": "ask_procedure", "confidence": 0.48}]) == "ask_documents"
+
+
+def test_an_unsure_message_about_something_else_or_naming_nothing_still_falls_back():
+    assert _unsure([{"name": "check_dossier", "confidence": 0.3}, {"name": "ask_where", "confidence": 0.2}]) == "nlu_fallback"
+    assert _unsure([{"name": "ask_where", "confidence": 0.3}], procedure=False) == "nlu_fallback"
+    assert _unsure([{"name": "ask_where", "confidence": 0.9}]) == "ask_where"  # a sure guess is not touched
 
 
 @pytest.mark.asyncio(loop_scope="session")
