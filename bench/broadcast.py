@@ -38,10 +38,8 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
-import json
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -176,19 +174,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.model and not args.model.exists():
         parser.error(f"no model at {args.model}")
-    info = {"command": " ".join([".venv/bin/python", "bench/broadcast.py", *sys.argv[1:]]), "machine": h.machine(),
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    with tempfile.TemporaryDirectory(prefix="motcua-broadcast-") as folder:
-        result = {**info, **asyncio.run(run(args, Path(folder)))}
-    import os
-
-    result["machine"]["loadavg_end"] = os.getloadavg()
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    print(table(result), file=sys.stderr)
-    return 0
+    return h.run_and_report("bench/broadcast.py", args, run, table)
 
 
 if __name__ == "__main__":

@@ -25,34 +25,24 @@ import dataclasses
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.channels import free_port, percentile  # noqa: E402
 
 QUESTIONS = ["đăng ký khai sinh cần giấy tờ gì", "lệ phí chứng thực bản sao bao nhiêu", "giờ làm việc của bộ phận một cửa",
              "đăng ký kết hôn mất bao lâu", "xin giấy xác nhận tình trạng hôn nhân ở đâu", "làm lại căn cước cần gì",
              "dang ky thuong tru can gi", "tra cứu hồ sơ"]
 
 
-def percentile(values: List[float], q: float) -> Optional[float]:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # the server ----------------------------------------------------------------------------------------------------------

@@ -36,11 +36,8 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
-import json
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -255,17 +252,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.model and not args.model.exists():
         parser.error(f"no model at {args.model}")
-    info = {"command": " ".join([".venv/bin/python", "bench/soak.py", *sys.argv[1:]]), "machine": h.machine(),
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    with tempfile.TemporaryDirectory(prefix="motcua-soak-") as folder:
-        result = {**info, **asyncio.run(run(args, Path(folder)))}
-    result["machine"]["loadavg_end"] = os.getloadavg()
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    print(table(result), file=sys.stderr)
-    return 0
+    return h.run_and_report("bench/soak.py", args, run, table)
 
 
 if __name__ == "__main__":

@@ -329,6 +329,25 @@ def serve_main(port: int, model: Optional[str]) -> int:
     return asyncio.run(cli._serve(settings, "127.0.0.1", port, workers=1, scheduler=True))
 
 
+def run_and_report(script: str, args: Any, run: Any, table: Any) -> int:
+    """Run a bench (``run(args, folder)`` in a temporary folder), write its JSON to ``args.out``, print it and the
+    table: what bench/broadcast.py and bench/soak.py share."""
+    import datetime as dt
+    import tempfile
+
+    info = {"command": " ".join([".venv/bin/python", script, *sys.argv[1:]]), "machine": machine(),
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    with tempfile.TemporaryDirectory(prefix=f"motcua-{Path(script).stem}-") as folder:
+        result = {**info, **asyncio.run(run(args, Path(folder)))}
+    result["machine"]["loadavg_end"] = os.getloadavg()
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(table(result), file=sys.stderr)
+    return 0
+
+
 def rss_mb(pid: int) -> Optional[float]:
     """Resident memory of ``pid`` and its children, in MB (psutil when installed, else /proc)."""
     try:
