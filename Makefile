@@ -48,19 +48,24 @@ lint: install
 	$(BIN)/lint-imports
 
 validate: install
-	$(BIN)/rasa data validate --domain domain.yml --config config.yml --data $(RASA_DATA) --fail-on-warnings
+	@mkdir -p var; SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore $(BIN)/rasa data validate --domain domain.yml \
+		--config config.yml --data $(RASA_DATA) --fail-on-warnings > var/validate.log 2>&1 \
+		&& echo "Rasa data validate: domain, NLU data, rules and stories are consistent (var/validate.log)." \
+		|| { cat var/validate.log; exit 1; }
 
 # The model trains from the first moment it can (right after install); the checks and the tests that need no
 # model (`needs_model`, tests/conftest.py) run beside it at a lower priority (training is the longest path); then
-# the model's tests.
+# the model's tests (two workers); last, the logs of both phases (var/test-logs) are searched for the sample data's
+# names, phone numbers and ID numbers (tests/leak_check.py).
 test: install browser
-	@mkdir -p var; \
+	@mkdir -p var; rm -rf var/test-logs; export MOTCUA_TEST_LOG_DIR=$$PWD/var/test-logs; \
 	$(BIN)/motcua train & train=$$!; \
 	nice -n 10 $(MAKE) --no-print-directory lint validate load || { kill $$train; exit 1; }; \
 	nice -n 10 $(BIN)/python -m pytest -q -m "not needs_model"; fast=$$?; \
 	wait $$train || { echo "Training failed (var/train.log)."; exit 1; }; \
 	$(BIN)/python -m pytest -q -m needs_model -n 2 --dist loadfile; slow=$$?; \
-	exit $$(( fast != 0 || slow != 0 ))
+	$(BIN)/python -m tests.leak_check var/test-logs; leak=$$?; \
+	exit $$(( fast != 0 || slow != 0 || leak != 0 ))
 
 bench: model load
 	$(BIN)/python bench/nlu.py --anchor --cv-folds 3

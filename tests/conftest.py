@@ -15,6 +15,43 @@ from bot.settings import Settings
 MODEL_FIXTURES = {"assistant", "served", "pool", "cli_model"}
 
 
+def pytest_configure(config) -> None:
+    """Every test process masks personal data in its log records as a deployed one does (bot/logs.py); with
+    ``MOTCUA_TEST_LOG_DIR`` (set by `make test`) each process also writes every record from INFO up to a file there,
+    which tests/leak_check.py greps for the fixtures' personal data after the run."""
+    import logging
+    import os
+
+    from bot.logs import FORMAT, install_masking
+
+    folder = os.environ.get("MOTCUA_TEST_LOG_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        handler = logging.FileHandler(Path(folder) / f"{os.getpid()}-{worker}.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setLevel(logging.INFO)
+        _TEST_LOG.append(handler)
+    install_masking()
+
+
+_TEST_LOG: list = []  # the run's log file handler (pytest_configure), put back before each test
+
+
+@pytest.fixture(autouse=True)
+def _test_log():
+    """Keep the run's log file on the root logger (a test of `bot.logs.configure` replaces the root's handlers)."""
+    import logging
+
+    if _TEST_LOG:
+        root = logging.getLogger()
+        if _TEST_LOG[0] not in root.handlers:
+            root.addHandler(_TEST_LOG[0])
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)
+    yield
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test that needs the trained model (it uses a model fixture, or says so) as ``needs_model``:
     `make test` runs the others while the model trains."""
