@@ -563,18 +563,23 @@ def tally(db: Path, telegram: TelegramStandIn, zalo: ZaloStandIn, event_prefix: 
     states = collections.Counter(r["state"] for r in rows)
     lost = duplicated = duplicated_in_doubt = 0
     failed_reasons: collections.Counter = collections.Counter()
+    replies = [r for r in rows if r["event"].startswith("reply:")]  # late answers (bot/channels/late_replies.py)
     for row in rows:
         copies = seen.get((row["channel"], str(row["address"]), (row["text"] or "").strip()), 0)
         if row["state"] == "delivered":
             lost += copies == 0
         elif row["state"] == "failed":
             failed_reasons[(row["last_error"] or "?")[:60]] += 1
-        if copies > 1:
+        # a late answer has the words of the citizen's other answers to the same question, sent directly: its copies
+        # cannot be told apart by text, so only notices (alerts, broadcasts, tips) are counted for duplicates
+        if copies > 1 and not row["event"].startswith("reply:"):
             duplicated += copies - 1
             duplicated_in_doubt += (copies - 1) if row["in_doubt"] else 0
     return {"outbox_rows": len(rows), "states": dict(states), "lost": lost, "duplicated": duplicated,
             "duplicated_in_doubt": duplicated_in_doubt, "duplicated_unexplained": duplicated - duplicated_in_doubt,
-            "in_doubt_rows": sum(1 for r in rows if r["in_doubt"]), "failed_reasons": dict(failed_reasons)}
+            "in_doubt_rows": sum(1 for r in rows if r["in_doubt"]), "failed_reasons": dict(failed_reasons),
+            "late_replies": {"rows": len(replies), "delivered": sum(1 for r in replies if r["state"] == "delivered"),
+                             "in_doubt": sum(1 for r in replies if r["in_doubt"])}}
 
 
 def open_rows(db: Path, event_prefix: str = "") -> int:
