@@ -10,7 +10,8 @@ listed procedure's official name and its hand-written aliases; procedures that h
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Dict, Iterable, List, Tuple
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from bot.catalogue.procedure_list import Listed
 from nlu.procedure_index import Entry, ProcedureIndex
@@ -36,3 +37,10 @@ class ListedResolver:
 def listed_resolver(items: Tuple[Listed, ...]) -> ListedResolver:
     """One resolver per list (the catalogue repository hands the same tuple until the list is loaded again)."""
     return ListedResolver(items)
+
+
+def catalogue_index(catalogue_dir: Path, list_dir: Optional[Path] = None) -> ProcedureIndex:
+    """The catalogue's resolver as the NLU pipeline's ``ProcedureResolver`` builds it at training time."""
+    from bot.catalogue.procedures import index_records, load_catalogue
+
+    return ProcedureIndex.from_records(index_records(load_catalogue(Path(catalogue_dir))))
