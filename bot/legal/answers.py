@@ -8,7 +8,8 @@ Below :data:`CONFIDENCE` (BM25 score times the share of the question the article
 "em chưa chắc" and the counter. A document number the register does not hold ("Nghị định 999/2025") is said to be
 unknown and never explained; a law named by title ("Luật Căn cước công dân", "Luật Đất đai 2013") that is not the one in
 force on the day is said to be replaced or not current, and an article the named law does not have ("Điều 99 Luật Căn
-cước") is said to be missing: no citation, the counter. A named article that exists is the one quoted. A citizen's duty (how soon to register) is told as a duty, not as the office's
+cước") is said to be missing: no citation, the counter. A named article that exists is the one quoted.
+A citizen's duty (how soon to register) is told as a duty, not as the office's
 processing time.
 """
 
