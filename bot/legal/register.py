@@ -63,6 +63,7 @@ class Document:
     notes: Optional[str] = None
     caveat: Optional[str] = None
     display: Optional[str] = None
+    ocr: bool = False  # the text is an OCR copy: only its proofread articles are stored, so a missing one may exist
 
     @property
     def name(self) -> str:
@@ -140,7 +141,8 @@ def parse_document(item: Any, path: Path, index: int) -> Document:
         amended_by=tuple(_change(c, path, f"{prefix}amended_by[{i}]") for i, c in enumerate(amended)),
         replaced_by=_change(replaced, path, prefix + "replaced_by") if replaced is not None else None,
         checked=checked, text=text, quote=quote, slug=slug, fields=tuple(fields), verified=verified, notes=notes,
-        caveat=_text(item, "caveat", path, prefix, required=False), display=_text(item, "name", path, prefix, required=False))
+        caveat=_text(item, "caveat", path, prefix, required=False), display=_text(item, "name", path, prefix, required=False),
+        ocr=bool(item.get("ocr", False)))
     if document.in_force and document.expires and document.expires < document.in_force:
         raise RegisterError(path, prefix + "expires", "is before in_force")
     if document.replaced_by and document.replaced_by.start and document.in_force and document.replaced_by.start < document.in_force:
