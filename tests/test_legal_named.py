@@ -59,3 +59,14 @@ def test_a_named_article_that_exists_is_the_one_quoted(question, document, artic
     answer = ask(question)
     assert answer.citation and (answer.citation["document"], answer.citation["article"]) == (document, article)
     assert answer.text.startswith("Theo ") and f"Điều {article} " in answer.text
+
+
+def test_points_a_later_decree_repealed_are_never_quoted():
+    """Điểm b, c khoản 5 Điều 5 Nghị định 20/2021 (người cao tuổi không lương hưu) ended on 01/7/2025 (Điều 8 khoản 2
+    Nghị định 176/2025): asked by the article itself, the answer quotes another passage of it, never those points."""
+    law = Law()
+    question = "Điều 5 Nghị định 20/2021/NĐ-CP: người từ đủ 80 tuổi trở lên không có lương hưu, trợ cấp bảo hiểm xã hội hằng tháng"
+    before = answer_question(law, question, dt.date(2025, 6, 30)).citation
+    after = answer_question(law, question, dt.date(2026, 11, 28)).citation
+    assert before["passage"] == "điểm c khoản 5"  # in force then: the point that answers it
+    assert after is None or after["passage"] not in ("điểm b khoản 5", "điểm c khoản 5")

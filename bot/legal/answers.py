@@ -241,7 +241,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     if not check_citation(register, article.document, article.number, day, hits):
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
     document = register.get(article.document)
-    label, sentence = best_sentence(article, text)
+    label, sentence = best_sentence(article, text, skip=lambda p: document.repealed(article.number, p.clause, p.point, day) is not None)
+    if not sentence:  # every passage of the article is repealed on that day
+        return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
     where = f"{label} Điều {article.number}".strip()
     lines = [f"Theo {where} {document.name} ({article.heading}):", f"“{sentence}”"]
     guide = law.index.guides.get(article.key)
