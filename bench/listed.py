@@ -2,7 +2,7 @@
 
 The messages labelled ``outside: true`` in a held-out set (default bench/data/catalogue_heldout_v4.yml, written
 blind): each goes through what the assistant does, without the model: the catalogue's resolver first (the NLU's
-``procedure`` entity), then, when it found nothing, the light list's (actions/listed.py). Prints counts only, never
+``procedure`` entity, guarded by the list as the pipeline's), then, when it found nothing, the light list's (actions/listed.py). Prints counts only, never
 a message (the set stays blind): named with an office outside the ward, named as a ward procedure, taken by a
 catalogue entry, named nothing; and, over the set's other messages, how many the light list would send elsewhere.
 
@@ -18,14 +18,13 @@ from pathlib import Path
 import yaml
 
 from bot.catalogue.procedure_list import load_procedure_list
-from bot.catalogue.procedures import index_records, load_catalogue
-from nlu.listed import ListedResolver
-from nlu.procedure_index import ProcedureIndex
+from bot.catalogue.procedures import load_catalogue
+from nlu.listed import CatalogueResolver, ListedResolver, catalogue_index
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def outcome(text: str, catalogue: ProcedureIndex, listed: ListedResolver) -> str:
+def outcome(text: str, catalogue: CatalogueResolver, listed: ListedResolver) -> str:
     """What the assistant would do with ``text``: catalogue | outside | ward | none."""
     if catalogue.resolve(text) is not None:
         return "catalogue"
@@ -40,7 +39,7 @@ def main() -> None:
     parser.add_argument("--set", default=str(ROOT / "bench" / "data" / "catalogue_heldout_v4.yml"))
     args = parser.parse_args()
     procedures = load_catalogue(ROOT / "data" / "procedures")
-    catalogue = ProcedureIndex.from_records(index_records(procedures))
+    catalogue = catalogue_index(ROOT / "data" / "procedures", ROOT / "data" / "procedure_list")  # as the pipeline builds it
     listed = ListedResolver(load_procedure_list(ROOT / "data" / "procedure_list", procedures).values())
     messages = (yaml.safe_load(Path(args.set).read_text(encoding="utf-8")) or {}).get("messages", [])
     outside = Counter(outcome(str(m.get("text") or ""), catalogue, listed) for m in messages if m.get("outside") is True)

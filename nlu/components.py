@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
 from nlu.invite_code import find_invite_codes, invite_intent
+from nlu.listed import CatalogueResolver, catalogue_index, listed_index
 from nlu.normalize import words
 from nlu.ordinal import read_ordinal
 from nlu.procedure_index import ProcedureIndex
@@ -89,7 +90,8 @@ class VietnameseTokenizer(Tokenizer):
 
 
 TOKENS_CODE = ("normalize.py",)  # what the tokens (so every featurizer and the intent classifier) depend on
-RESOLVER_CODE = ("normalize.py", "procedure_index.py", "vocabulary.py", "dossier_code.py", "ordinal.py", "components.py")
+RESOLVER_CODE = ("normalize.py", "procedure_index.py", "listed.py", "vocabulary.py", "dossier_code.py", "ordinal.py",
+                 "components.py")
 
 
 def _source_fingerprint(files=TOKENS_CODE) -> str:
@@ -103,14 +105,24 @@ def _source_fingerprint(files=TOKENS_CODE) -> str:
     return digest.hexdigest()
 
 
-def _catalogue_fingerprint(directory: Path) -> str:
+def _catalogue_fingerprint(directory: Path, list_dir: Optional[Path] = None) -> str:
     digest = hashlib.sha256(_source_fingerprint(RESOLVER_CODE).encode())
     # how catalogue files become the resolver's records and the guard's phrases
     digest.update((Path(__file__).resolve().parent.parent / "bot" / "catalogue" / "procedures.py").read_bytes())
-    for path in sorted(Path(directory).glob("*.yml")):
+    paths = sorted(Path(directory).glob("*.yml"))
+    if list_dir is not None and Path(list_dir).exists():  # the light list that guards the resolver
+        digest.update((Path(__file__).resolve().parent.parent / "bot" / "catalogue" / "procedure_list.py").read_bytes())
+        paths += sorted(Path(list_dir).glob("*.yml"))
+    for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _list_dir(config: Dict[str, Any]) -> Path:
+    """The light list's directory: configured, or ``procedure_list`` beside the catalogue's."""
+    catalogue = Path(config.get("catalogue", "data/procedures"))
+    return Path(config.get("procedure_list") or catalogue.parent / "procedure_list")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
@@ -119,28 +131,31 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
 
     The index is built from ``data/procedures/`` at training time and stored in the model, so
     parsing never reads the database. An ambiguous phrase yields the best entry with the
-    tied ``candidates``.
+    tied ``candidates``. The light list (``data/procedure_list/``, stored beside it) guards it: a message
+    that names a listed procedure more precisely than the catalogue phrase it matched gets no entity, so the
+    actions name the listed procedure and who handles it (:class:`nlu.listed.CatalogueResolver`).
     """
 
     FILE_NAME = "procedure_index.json"
+    LISTED_FILE_NAME = "listed_index.json"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """The component's default config."""
-        return {"catalogue": "data/procedures"}
+        """The component's default config (``procedure_list`` None: the directory beside the catalogue's)."""
+        return {"catalogue": "data/procedures", "procedure_list": None}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain when a catalogue file or the resolver's code changes (Rasa sees neither)."""
+        """Retrain when a catalogue or light-list file or the resolver's code changes (Rasa sees none of them)."""
         directory = Path(config.get("catalogue", "data/procedures"))
-        return _catalogue_fingerprint(directory) if directory.exists() else None
+        return _catalogue_fingerprint(directory, _list_dir(config)) if directory.exists() else None
 
     def __init__(
         self,
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        index: Optional[ProcedureIndex] = None,
+        index: Optional[CatalogueResolver] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -159,14 +174,16 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Builds the phrase index from the catalogue and stores it in the model."""
-        from bot.catalogue.procedures import index_records, load_catalogue
-
-        self.index = ProcedureIndex.from_records(index_records(load_catalogue(Path(self._config["catalogue"]))))
+        """Builds the phrase indexes of the catalogue and of the light list and stores them in the model."""
+        self.index = catalogue_index(Path(self._config["catalogue"]), _list_dir(self._config))
         with self._model_storage.write_to(self._resource) as directory:
             (directory / self.FILE_NAME).write_text(
-                json.dumps(self.index.records(), ensure_ascii=False), encoding="utf-8"
+                json.dumps(self.index.catalogue.records(), ensure_ascii=False), encoding="utf-8"
             )
+            if self.index.listed is not None:
+                (directory / self.LISTED_FILE_NAME).write_text(
+                    json.dumps(self.index.listed.records(), ensure_ascii=False), encoding="utf-8"
+                )
         return self._resource
 
     @classmethod
@@ -182,7 +199,11 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
         try:
             with model_storage.read_from(resource) as directory:
                 records = json.loads((directory / cls.FILE_NAME).read_text(encoding="utf-8"))
-            return cls(config, model_storage, resource, ProcedureIndex.from_records(records))
+                listed_path = directory / cls.LISTED_FILE_NAME
+                listed = json.loads(listed_path.read_text(encoding="utf-8")) if listed_path.exists() else None
+            index = CatalogueResolver(ProcedureIndex.from_records(records),
+                                      ProcedureIndex.from_records(listed) if listed else None)
+            return cls(config, model_storage, resource, index)
         except (ValueError, FileNotFoundError):
             logger.warning("No procedure index in the model: procedures will not be resolved.")
             return cls(config, model_storage, resource)
@@ -363,7 +384,8 @@ class UnknownWordsGuard(GraphComponent):
     Put it after the classifier and the entity extractors and before ``FallbackClassifier``:
     "qwzx plm brrt" then falls back (the assistant asks back) instead of getting a confident
     guess. A message with a procedure, a dossier code or a choice number is always kept.
-    The vocabulary (training examples + catalogue phrases) is stored in the model.
+    The vocabulary (training examples + catalogue phrases + the light list's names and aliases) is stored in the
+    model.
     """
 
     FILE_NAME = "vocabulary.json"
@@ -371,13 +393,13 @@ class UnknownWordsGuard(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """The component's default config."""
-        return {"catalogue": "data/procedures"}
+        return {"catalogue": "data/procedures", "procedure_list": None}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Learn the words again when a catalogue file or the word code changes (Rasa sees neither)."""
+        """Learn the words again when a catalogue or light-list file or the word code changes (Rasa sees neither)."""
         directory = Path(config.get("catalogue", "data/procedures"))
-        return _catalogue_fingerprint(directory) if directory.exists() else None
+        return _catalogue_fingerprint(directory, _list_dir(config)) if directory.exists() else None
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  known: Optional[set] = None) -> None:
@@ -398,6 +420,9 @@ class UnknownWordsGuard(GraphComponent):
 
         texts = [m.get(TEXT) for m in training_data.intent_examples if m.get(TEXT)]
         for record in index_records(load_catalogue(Path(self._config["catalogue"]))):
+            texts += [record["name"], *record["phrases"]]
+        listed = listed_index(Path(self._config["catalogue"]), _list_dir(self._config))
+        for record in listed.records() if listed is not None else []:
             texts += [record["name"], *record["phrases"]]
         self.known = vocabulary(texts)
         with self._model_storage.write_to(self._resource) as directory:

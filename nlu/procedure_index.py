@@ -61,6 +61,7 @@ class Entry:
     phrases: Tuple[str, ...]
     family: str = ""
     cues: Tuple[str, ...] = ()
+    events: Tuple[str, ...] = ()  # the phrases that are life events (situations), not names
 
 
 @dataclass
@@ -74,6 +75,9 @@ class Resolution:
     matched: str
     weight: float = 0.0
     candidates: List[str] = field(default_factory=list)
+    phrase: str = ""  # the best phrase, canonical (``matched`` is the cue when a cue chose a sibling)
+    exact: bool = False  # the best phrase occurs word for word
+    event: bool = False  # the best phrase is a life event (a situation), not a name of the procedure
 
     @property
     def ambiguous(self) -> bool:
@@ -133,6 +137,7 @@ class ProcedureIndex:
 
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries: Dict[str, Entry] = {entry.id: entry for entry in entries}
+        self._events = {entry.id: {_Tokens.of(event).text for event in entry.events} for entry in self.entries.values()}
         tokenised: List[Tuple[_Tokens, str]] = []
         seen = set()
         for entry in self.entries.values():
@@ -180,14 +185,16 @@ class ProcedureIndex:
     def from_records(cls, records: Sequence[Dict]) -> "ProcedureIndex":
         """Build from plain dicts ``{"id", "code", "name", "phrases"}`` (the persisted form)."""
         return cls(
-            Entry(r["id"], r.get("code"), r["name"], tuple(r["phrases"]), r.get("family", ""), tuple(r.get("cues", ())))
+            Entry(r["id"], r.get("code"), r["name"], tuple(r["phrases"]), r.get("family", ""), tuple(r.get("cues", ())),
+                  tuple(r.get("events", ())))
             for r in records
         )
 
     def records(self) -> List[Dict]:
         """The persisted form of this index."""
         return [
-            {"id": e.id, "code": e.code, "name": e.name, "phrases": list(e.phrases), "family": e.family, "cues": list(e.cues)}
+            {"id": e.id, "code": e.code, "name": e.name, "phrases": list(e.phrases), "family": e.family, "cues": list(e.cues),
+             "events": list(e.events)}
             for e in self.entries.values()
         ]
 
@@ -305,10 +312,12 @@ class ProcedureIndex:
             return None
         ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)
         top_id, (top_value, top_quality, top_phrase) = ranked[0]
+        found = {"phrase": top_phrase.tokens.text, "exact": top_quality >= 100.0,
+                 "event": top_phrase.tokens.text in self._events.get(top_id, ())}
         cued = self._cued(query, top_id, best)
         if cued is not None:
             entry = self.entries[cued[0]]
-            return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3))
+            return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3), **found)
         tied = [pid for pid, (value, _, phrase) in ranked if phrase.tokens.norm == top_phrase.tokens.norm and abs(value - top_value) < 1e-9]
         entry = self.entries[top_id]
         return Resolution(
@@ -319,4 +328,5 @@ class ProcedureIndex:
             matched=top_phrase.tokens.text,
             weight=round(top_value, 3),
             candidates=tied if len(tied) > 1 else [],
+            **found,
         )

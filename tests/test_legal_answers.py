@@ -22,7 +22,7 @@ PER_FIELD = [  # (question as a citizen types it, document, article)
     ("bao nhieu tuoi thi duoc ket hon", "52/2014/QH13", 8),                                  # marriage and family
     ("ở trọ bao lâu thì phải đăng ký tạm trú", "68/2020/QH14", 27),                         # residence
     ("may tuoi thi phai lam the can cuoc", "26/2023/QH15", 19),                              # identity
-    ("chứng thực bản sao có cần mang bản chính không", "01/2020/TT-BTP", 10),               # certification
+    ("chứng thực bản sao có cần mang bản chính không", "01/2020/TT-BTP", 9),                # certification: Điều 9 khoản 1 (xuất trình bản chính)
     ("tranh chấp đất đai có bắt buộc hòa giải ở phường không", "31/2024/QH15", 235),        # land
     ("khieu nai quyet dinh hanh chinh trong thoi han bao lau", "02/2011/QH13", 9),           # complaints
     ("tố cáo nặc danh có được giải quyết không", "25/2018/QH14", 25),                       # denunciations

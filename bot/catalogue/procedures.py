@@ -125,7 +125,8 @@ class Procedure:
 def index_records(procedures: Dict[str, "Procedure"]) -> List[Dict[str, Any]]:
     """What the procedure resolver (nlu.procedure_index) needs of each catalogue entry."""
     return [
-        {"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases(), "family": p.family, "cues": p.cues}
+        {"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases(), "family": p.family, "cues": p.cues,
+         "events": list(p.life_events)}
         for p in procedures.values()
     ]
 

@@ -6,7 +6,10 @@ decisive sentence from the stored text, explains it in a plain line, says when a
 check: the document is in the register, in force on the question's day, and the article was among those retrieved.
 Below :data:`CONFIDENCE` (BM25 score times the share of the question the article covers) no article is cited:
 "em chưa chắc" and the counter. A document number the register does not hold ("Nghị định 999/2025") is said to be
-unknown and never explained. A citizen's duty (how soon to register) is told as a duty, not as the office's
+unknown and never explained; a law named by title ("Luật Căn cước công dân", "Luật Đất đai 2013") that is not the one in
+force on the day is said to be replaced or not current, and an article the named law does not have ("Điều 99 Luật Căn
+cước") is said to be missing: no citation, the counter. A named article that exists is the one quoted.
+A citizen's duty (how soon to register) is told as a duty, not as the office's
 processing time.
 """
 
@@ -30,6 +33,9 @@ CONFIDENCE = 20.0     # BM25 score x coverage of the best article under which no
                       # questions reach <= 17, answered ones >= 25 but one; tuned on bench/data/legal_dev.yml only)
 RETRIEVED = 5         # articles retrieved; a citation must be one of them
 NUMBER = re.compile(r"(?<![\d/])(\d{1,4}(?:\.\d{1,3})?)\s*/\s*(\d{4})(?:\s*/\s*([A-Za-zĐđ0-9-]+))?", re.UNICODE)
+ARTICLE_ASKED = re.compile(r"\bdieu (\d{1,3}[a-z]?)\b")   # "Điều 99", "dieu 28a" in the normalised question
+YEAR_AFTER = re.compile(r"(?:nam )?((?:19|20)\d\d)\b")  # "Luật Đất đai 2013", "luat cu tru nam 2006"
+LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
 NOT_SURE = ("Em chưa chắc điều luật nào trả lời đúng câu hỏi này nên không trích dẫn, để tránh sai. "
             "Anh/chị hỏi trực tiếp tại Bộ phận Một cửa của phường hoặc cán bộ trực{contact} giúp em.")
 
@@ -119,6 +125,53 @@ def _named_procedures(text: str, procedures: Dict[str, Any]) -> List[Any]:
     return named
 
 
+def article_asked(text: str) -> Optional[str]:
+    """The article number a question names ("Điều 99 Luật Căn cước" -> "99"), None when it names none."""
+    match = ARTICLE_ASKED.search(normalize(text or ""))
+    return match.group(1) if match else None
+
+
+def _year(document: Any) -> set:
+    years = {int(part) for part in document.number.split("/")[1:2] if part.isdigit()}
+    return years | ({document.issued.year} if document.issued else set())
+
+
+def laws_named(register: Register, text: str) -> List[tuple]:
+    """Laws the question names by title ("Luật Căn cước", "luat dat dai 2013"): (title as written in the register, year
+    asked or None, the register's documents of that title). The longest title wins ("Luật Căn cước công dân" is not
+    "Luật Căn cước")."""
+    norm = " " + " ".join(syllables(text)) + " "
+    titles: Dict[str, List[Any]] = {}
+    for document in register:
+        if document.kind in LAW_KINDS and not re.search(r"\d", document.title):
+            titles.setdefault(_phrase(document.title), []).append(document)
+    found = []
+    for phrase in sorted(titles, key=len, reverse=True):
+        at = norm.find(f" {phrase} ")
+        if not phrase or at < 0:
+            continue
+        after = norm[at + len(phrase) + 2:]
+        year = YEAR_AFTER.match(after)
+        found.append((titles[phrase][0].title, int(year.group(1)) if year else None, titles[phrase]))
+        norm = norm[:at] + " " + " ".join("_" for _ in phrase.split()) + " " + norm[at + len(phrase) + 2:]
+    return found
+
+
+def _counter(ward: Optional[Dict[str, Any]]) -> str:
+    return f"Anh/chị hỏi cán bộ tại Bộ phận Một cửa của phường{_contact(ward or {})} để được hướng dẫn chính xác."
+
+
+def _status_text(register: Register, document: Any, day: dt.date) -> str:
+    """Why a registered document is not quoted on ``day`` (replaced, expired, not yet in force, not checked)."""
+    status = register.status_on(document.number, day)
+    successor = register.get(status.by) if status.by else None
+    said = {"replaced": (f"đã được thay bằng {successor.name if successor else status.by} từ {_vn_date(status.start)}"
+                         if status.start else "đã hết hiệu lực"),
+            "expired": "đã hết hiệu lực", "not_yet": f"chưa có hiệu lực (từ {_vn_date(status.start)})" if status.start else "chưa có hiệu lực",
+            }.get(status.status, "có trong danh mục nhưng em chưa có nội dung đã đối chiếu để trích dẫn")
+    return f"{document.kind} {document.number} ({document.title}) {said}. Em không trích dẫn nội dung văn bản này."
+
+
 def unknown_document_text(asked: str) -> str:
     return (f"Em không tìm thấy văn bản số {asked} trong danh mục văn bản pháp luật của phường, nên em không giải thích "
             "nội dung của nó. Anh/chị kiểm tra lại số hiệu (ví dụ: Nghị định 118/2025/NĐ-CP) hoặc hỏi cán bộ tại Bộ phận Một cửa.")
@@ -139,26 +192,48 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     text = (text or "").strip()[:1000]
     if not normalize(text):
         return Answer("Anh/chị muốn hỏi quy định nào ạ? Ví dụ: \"sinh con bao lâu phải đi khai sinh\".")
-    named: List[str] = []
+    named: List[str] = []  # documents the question names by number (their title words are added to the search)
+    by_title: List[str] = []  # ... or by title (already in the question)
     for asked in numbers_asked(text):
         matches = registered(register, asked)
         if not matches:
             return Answer(unknown_document_text(asked))
         quotable = [d for d in matches if d.quote and register.quotable_on(d.number, day)]
         if not quotable:
-            document = matches[0]
-            status = register.status_on(document.number, day)
-            said = {"replaced": f"đã được thay bằng {status.by} từ {_vn_date(status.start)}" if status.start else "đã hết hiệu lực",
-                    "expired": "đã hết hiệu lực", "not_yet": f"chưa có hiệu lực (từ {_vn_date(status.start)})" if status.start else "chưa có hiệu lực",
-                    }.get(status.status, "có trong danh mục nhưng em chưa có nội dung đã đối chiếu để trích dẫn")
-            return Answer(f"{document.kind} {document.number} ({document.title}) {said}. Em không trích dẫn nội dung văn bản "
-                          "này; anh/chị hỏi cán bộ tại Bộ phận Một cửa để được hướng dẫn chính xác.")
+            return Answer(f"{_status_text(register, matches[0], day)} {_counter(ward)}")
         named += [d.number for d in quotable]
-    if named:  # the question names a document: its articles only (its title words are not in the question)
-        hits = [h for h in law.index.search(text + " " + " ".join(register.get(n).title for n in named), day, k=50)
-                if h.article.document in named][:RETRIEVED]
+    if not named:
+        for title, year, documents in laws_named(register, text):
+            if year is not None:
+                documents = [d for d in documents if year in _year(d)]
+                if not documents:  # "Luật Đất đai 2013": not the one in the register
+                    current = [d for d in register if d.title == title and register.quotable_on(d.number, day)]
+                    now = f" Văn bản đang áp dụng là {current[0].name}." if current else ""
+                    return Answer(f"{title} năm {year} không phải văn bản đang áp dụng trong danh mục của phường, nên em không "
+                                  f"trích dẫn.{now} {_counter(ward)}")
+            quotable = [d for d in documents if d.quote and register.quotable_on(d.number, day)]
+            if not quotable:
+                in_force = [d for d in documents if register.quotable_on(d.number, day)]
+                return Answer(f"{_status_text(register, (in_force or documents)[-1], day)} {_counter(ward)}")
+            by_title += [d.number for d in quotable][:1]
+    article_number = article_asked(text) if named or by_title else None
+    if article_number is not None:  # "Điều 99 Luật Căn cước": that article, or none at all
+        document = register.get((named or by_title)[0])
+        article = law.articles.get(document.number, int(article_number) if article_number.isdigit() else article_number)
+        if article is None:
+            missing = (f"Em chưa có nội dung đã đối chiếu của Điều {article_number} {document.name}" if document.ocr else
+                       f"Em không thấy Điều {article_number} trong {document.name} (văn bản không có điều này, hoặc điều này "
+                       "đã được bãi bỏ)")
+            return Answer(f"{missing}, nên em không trích dẫn. {_counter(ward)}")
+        found = [h for h in law.index.search(text, day, k=len(law.index.articles)) if h.article.key == article.key]
+        hits = found or [Hit(article, CONFIDENCE, 1.0)]
+    elif named or by_title:  # the question names a document: its articles only
+        query = " ".join([text] + [register.get(n).title for n in named])
+        hits = [h for h in law.index.search(query, day, k=50) if h.article.document in named + by_title][:RETRIEVED]
     else:
         hits = retrieve(law, text, day, procedure, procedures)
+    if article_number is not None and hits and not confident(hits[0]):
+        hits = [Hit(hits[0].article, CONFIDENCE, 1.0)]  # named by the citizen: no guess involved
     if not hits or not confident(hits[0]):
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
     hit = hits[0]
@@ -166,7 +241,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     if not check_citation(register, article.document, article.number, day, hits):
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
     document = register.get(article.document)
-    label, sentence = best_sentence(article, text)
+    label, sentence = best_sentence(article, text, skip=lambda p: document.repealed(article.number, p.clause, p.point, day) is not None)
+    if not sentence:  # every passage of the article is repealed on that day
+        return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
     where = f"{label} Điều {article.number}".strip()
     lines = [f"Theo {where} {document.name} ({article.heading}):", f"“{sentence}”"]
     guide = law.index.guides.get(article.key)

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import yaml
 
@@ -42,6 +42,27 @@ class Change:
 
 
 @dataclass(frozen=True)
+class RepealedPart:
+    """Points or a clause of an article that a later document repealed while the rest stays in force (``repealed_parts``
+    in register.yml): never quoted from ``start`` on."""
+
+    article: Union[int, str]
+    clause: Optional[int]
+    points: Tuple[str, ...]
+    by: str
+    start: dt.date
+    checked: str
+
+    def covers(self, article: Union[int, str], clause: Optional[int], point: Optional[str], day: dt.date) -> bool:
+        """Whether the passage (``article``, ``clause``, ``point``) is repealed on ``day``."""
+        if day < self.start or str(article) != str(self.article):
+            return False
+        if self.clause is None:
+            return True
+        return clause == self.clause and (not self.points or point in self.points)
+
+
+@dataclass(frozen=True)
 class Document:
     """One register entry."""
 
@@ -63,6 +84,12 @@ class Document:
     notes: Optional[str] = None
     caveat: Optional[str] = None
     display: Optional[str] = None
+    ocr: bool = False  # the text is an OCR copy: only its proofread articles are stored, so a missing one may exist
+    repealed_parts: Tuple[RepealedPart, ...] = ()
+
+    def repealed(self, article: Union[int, str], clause: Optional[int], point: Optional[str], day: dt.date) -> Optional[RepealedPart]:
+        """The repeal that covers this passage on ``day``, if any."""
+        return next((r for r in self.repealed_parts if r.covers(article, clause, point, day)), None)
 
     @property
     def name(self) -> str:
@@ -140,12 +167,28 @@ def parse_document(item: Any, path: Path, index: int) -> Document:
         amended_by=tuple(_change(c, path, f"{prefix}amended_by[{i}]") for i, c in enumerate(amended)),
         replaced_by=_change(replaced, path, prefix + "replaced_by") if replaced is not None else None,
         checked=checked, text=text, quote=quote, slug=slug, fields=tuple(fields), verified=verified, notes=notes,
-        caveat=_text(item, "caveat", path, prefix, required=False), display=_text(item, "name", path, prefix, required=False))
+        caveat=_text(item, "caveat", path, prefix, required=False), display=_text(item, "name", path, prefix, required=False),
+        ocr=bool(item.get("ocr", False)),
+        repealed_parts=tuple(_repealed(r, path, f"{prefix}repealed_parts[{i}]") for i, r in enumerate(item.get("repealed_parts") or [])))
     if document.in_force and document.expires and document.expires < document.in_force:
         raise RegisterError(path, prefix + "expires", "is before in_force")
     if document.replaced_by and document.replaced_by.start and document.in_force and document.replaced_by.start < document.in_force:
         raise RegisterError(path, prefix + "replaced_by.from", "is before in_force")
     return document
+
+
+def _repealed(item: Any, path: Path, prefix: str) -> RepealedPart:
+    """One ``repealed_parts`` item: ``{article, clause, points, by, from, checked}`` (the repealing article read)."""
+    if not isinstance(item, dict) or item.get("article") in (None, "") or not item.get("by") or not item.get("checked"):
+        raise RegisterError(path, prefix, "must be {article, clause, points, by, from, checked}")
+    start = read_date(item.get("from"), path, prefix + ".from", RegisterError)
+    if start is None:
+        raise RegisterError(path, prefix + ".from", "must be the day the repeal takes effect")
+    points = item.get("points") or []
+    clause = item.get("clause")
+    if not isinstance(points, list) or (clause is not None and not isinstance(clause, int)):
+        raise RegisterError(path, prefix, "clause must be a number and points a list of letters")
+    return RepealedPart(item["article"], clause, tuple(str(p) for p in points), str(item["by"]), start, str(item["checked"]))
 
 
 @dataclass

@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import bm25s
 import numpy as np
@@ -170,11 +170,15 @@ class LegalIndex:
         return [Hit(self.articles[i], float(scores[i]), self.coverage(words, i)) for i in top if scores[i] > 0]
 
 
-def best_sentence(article: Article, question: str, bigrams: bool = True) -> Tuple[str, str]:
-    """(passage label, sentence): the article's sentence sharing most terms with the question (verbatim)."""
+def best_sentence(article: Article, question: str, bigrams: bool = True,
+                  skip: Optional[Callable[[Any], bool]] = None) -> Tuple[str, str]:
+    """(passage label, sentence): the article's sentence sharing most terms with the question (verbatim); passages
+    ``skip`` names (repealed on the day) are never chosen; ("", "") when nothing is left."""
     wanted = set(terms(question, bigrams))
     best: Tuple[float, str, str] = (-1.0, "", "")
     for position, (passage, sentence) in enumerate(article.sentences()):
+        if skip is not None and skip(passage):
+            continue
         have = set(terms(sentence, bigrams))
         score = len(wanted & have) + 0.5 * sum(1 for t in wanted & have if "_" in t) - 0.01 * position
         if score > best[0]:

@@ -1,0 +1,72 @@
+"""A question that names a law (by number or by title, with or without a year) or an article of it: no citation for a
+law not in force on the day or an article the law does not have, and the citizen is told why and sent to the counter;
+a named article that exists is the one quoted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.catalogue.procedures import load_catalogue
+from bot.legal.answers import answer_question
+from bot.legal.library import Law
+from bot.settings import Settings
+
+SETTINGS = Settings.from_env(env={})
+LAW = Law(SETTINGS.legal_dir)
+PROCEDURES = load_catalogue(SETTINGS.catalogue_dir)
+DAY = dt.date(2026, 11, 28)
+
+
+def ask(question: str):
+    return answer_question(LAW, question, DAY, procedures=PROCEDURES)
+
+
+@pytest.mark.parametrize("question, said", [
+    ("Luật Căn cước công dân 2014 quy định khi nào phải đổi thẻ", "đã được thay bằng Luật Căn cước 26/2023/QH15"),
+    ("luat can cuoc cong dan quy dinh gi ve the cccd", "đã được thay bằng Luật Căn cước 26/2023/QH15"),
+    ("Luật Đất đai 2013 quy định hạn mức đất ở thế nào", "Văn bản đang áp dụng là Luật Đất đai 31/2024/QH15"),
+    ("nghi dinh 61/2018/ND-CP ve mot cua quy dinh gi", "đã được thay bằng"),
+])
+def test_a_law_no_longer_in_force_is_said_so_and_not_quoted(question, said):
+    answer = ask(question)
+    assert answer.citation is None and said in answer.text
+    assert "Bộ phận Một cửa" in answer.text and "“" not in answer.text
+
+
+@pytest.mark.parametrize("question, said", [
+    ("Điều 99 Luật Căn cước quy định gì", "Em không thấy Điều 99 trong Luật Căn cước 26/2023/QH15"),
+    ("dieu 150 luat cu tru noi ve tam tru the nao", "Em không thấy Điều 150 trong Luật Cư trú 68/2020/QH14"),
+    ("Điều 60 Nghị định 123/2015/NĐ-CP quy định gì", "Em không thấy Điều 60 trong Nghị định 123/2015/NĐ-CP"),
+])
+def test_an_article_the_law_does_not_have_gets_no_citation(question, said):
+    answer = ask(question)
+    assert answer.citation is None and said in answer.text and "Bộ phận Một cửa" in answer.text
+
+
+def test_an_unproofread_article_of_an_ocr_copy_is_not_said_to_be_missing():
+    answer = ask("Điều 70 Luật Hộ tịch quy định gì")
+    assert answer.citation is None and "chưa có nội dung đã đối chiếu của Điều 70" in answer.text
+    assert "không thấy" not in answer.text
+
+
+@pytest.mark.parametrize("question, document, article", [
+    ("Điều 28a Nghị định 123/2015/NĐ-CP nói gì", "123/2015/NĐ-CP", "28a"),
+    ("dieu 8 luat hon nhan va gia dinh quy dinh gi", "52/2014/QH13", 8),
+])
+def test_a_named_article_that_exists_is_the_one_quoted(question, document, article):
+    answer = ask(question)
+    assert answer.citation and (answer.citation["document"], answer.citation["article"]) == (document, article)
+    assert answer.text.startswith("Theo ") and f"Điều {article} " in answer.text
+
+
+def test_points_a_later_decree_repealed_are_never_quoted():
+    """Điểm b, c khoản 5 Điều 5 Nghị định 20/2021 (người cao tuổi không lương hưu) ended on 01/7/2025 (Điều 8 khoản 2
+    Nghị định 176/2025): asked by the article itself, the answer quotes another passage of it, never those points."""
+    law = Law()
+    question = "Điều 5 Nghị định 20/2021/NĐ-CP: người từ đủ 80 tuổi trở lên không có lương hưu, trợ cấp bảo hiểm xã hội hằng tháng"
+    before = answer_question(law, question, dt.date(2025, 6, 30)).citation
+    after = answer_question(law, question, dt.date(2026, 11, 28)).citation
+    assert before["passage"] == "điểm c khoản 5"  # in force then: the point that answers it
+    assert after is None or after["passage"] not in ("điểm b khoản 5", "điểm c khoản 5")
