@@ -271,8 +271,27 @@ class PatternEntityExtractor(GraphComponent, EntityExtractorMixin):
         return messages
 
 
+class RuleClassifier(GraphComponent):
+    """A classifier by rule, not trained: built without state, and leaves the training data as it is."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "RuleClassifier":
+        """Creates the classifier."""
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training data is left as it is."""
+        return training_data
+
+
+def names_procedure(message: Message) -> bool:
+    """Whether the resolver found a catalogue procedure in the message."""
+    return any(e.get("entity") == "procedure" for e in message.get(ENTITIES, []))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class CorrectionClassifier(GraphComponent):
+class CorrectionClassifier(RuleClassifier):
     """A correction that names a procedure ("ý tôi là đăng ký khai tử", "không phải, khai tử cơ") asks about it.
 
     Put it after ``ProcedureResolver``: the message's intent becomes ``ask_procedure`` (the action then
@@ -282,17 +301,10 @@ class CorrectionClassifier(GraphComponent):
 
     INTENT = "ask_procedure"
 
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "CorrectionClassifier":
-        """Creates the classifier."""
-        return cls()
-
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets ``ask_procedure`` on corrections that name a procedure."""
         for message in messages:
-            named = any(e.get("entity") == "procedure" for e in message.get(ENTITIES, []))
-            if not named or not is_correction(message.get(TEXT) or ""):
+            if not names_procedure(message) or not is_correction(message.get(TEXT) or ""):
                 continue
             intent = {"name": self.INTENT, "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)
@@ -300,17 +312,13 @@ class CorrectionClassifier(GraphComponent):
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         return messages
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training data is left as it is."""
-        return training_data
-
 
 # the intents that ask about a procedure of the catalogue (an aspect of it)
 PROCEDURE_INTENTS = ("ask_procedure", "ask_documents", "ask_fee", "ask_processing_time", "ask_where", "ask_form", "ask_legal")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class NamedProcedureClassifier(GraphComponent):
+class NamedProcedureClassifier(RuleClassifier):
     """A message the classifier was unsure of ("lam giay chung tu cho me o dau"), that names a catalogue procedure and
     whose best guess is a question about a procedure, asks that question.
 
@@ -320,18 +328,12 @@ class NamedProcedureClassifier(GraphComponent):
     talk) still falls back and is asked about. A message naming no procedure is left as it is.
     """
 
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "NamedProcedureClassifier":
-        """Creates the classifier."""
-        return cls()
-
     def process(self, messages: List[Message]) -> List[Message]:
         """Restores the classifier's best guess on fallbacks that name a procedure."""
         for message in messages:
             if (message.get(INTENT) or {}).get("name") != FALLBACK_INTENT:
                 continue
-            if not any(e.get("entity") == "procedure" for e in message.get(ENTITIES, [])):
+            if not names_procedure(message):
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
             if ranking and ranking[0].get("name") in PROCEDURE_INTENTS:
@@ -340,25 +342,15 @@ class NamedProcedureClassifier(GraphComponent):
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training data is left as it is."""
-        return training_data
-
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class InviteClassifier(GraphComponent):
+class InviteClassifier(RuleClassifier):
     """An invite code ("mã mời KMRT-VXAB-QHNC") is ``redeem_invite``; "/taomoi …", "tạo mã mời …" is ``create_invite``.
 
     Put it after ``UnknownWordsGuard`` and before ``FallbackClassifier`` ("/taomoi leader" has no word the guard
     knows, and must not fall back): the rule (:func:`nlu.invite_code.invite_intent`) wins over whatever the
     classifier guessed, so an official's first message never depends on training. Other messages are left as they are.
     """
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "InviteClassifier":
-        """Creates the classifier."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets the invite intents the rule finds."""
@@ -371,10 +363,6 @@ class InviteClassifier(GraphComponent):
             # the rule decided: no runner-up, so FallbackClassifier never calls it ambiguous
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training data is left as it is."""
-        return training_data
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
