@@ -171,10 +171,7 @@ def main() -> int:
     parser.add_argument("--phase", type=float, default=60.0, help="seconds of chat before and after the broadcast")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for the broadcast to finish")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "broadcast.json")
-    args = parser.parse_args()
-    if args.model and not args.model.exists():
-        parser.error(f"no model at {args.model}")
-    return h.run_and_report("bench/broadcast.py", args, run, table)
+    return h.run_and_report("bench/broadcast.py", parser, run, table)
 
 
 if __name__ == "__main__":

@@ -249,10 +249,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--model", type=Path, help="the trained model (models/motcua.tar.gz)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
-    args = parser.parse_args()
-    if args.model and not args.model.exists():
-        parser.error(f"no model at {args.model}")
-    return h.run_and_report("bench/soak.py", args, run, table)
+    return h.run_and_report("bench/soak.py", parser, run, table)
 
 
 if __name__ == "__main__":

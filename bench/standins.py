@@ -329,12 +329,15 @@ def serve_main(port: int, model: Optional[str]) -> int:
     return asyncio.run(cli._serve(settings, "127.0.0.1", port, workers=1, scheduler=True))
 
 
-def run_and_report(script: str, args: Any, run: Any, table: Any) -> int:
-    """Run a bench (``run(args, folder)`` in a temporary folder), write its JSON to ``args.out``, print it and the
-    table: what bench/broadcast.py and bench/soak.py share."""
+def run_and_report(script: str, parser: argparse.ArgumentParser, run: Any, table: Any) -> int:
+    """Parse the bench's arguments (``--model`` must exist when given), run it (``run(args, folder)`` in a temporary
+    folder), write its JSON to ``args.out``, print it and the table: what bench/broadcast.py and bench/soak.py share."""
     import datetime as dt
     import tempfile
 
+    args = parser.parse_args()
+    if args.model and not args.model.exists():
+        parser.error(f"no model at {args.model}")
     info = {"command": " ".join([".venv/bin/python", script, *sys.argv[1:]]), "machine": machine(),
             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     with tempfile.TemporaryDirectory(prefix=f"motcua-{Path(script).stem}-") as folder:
