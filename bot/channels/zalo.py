@@ -321,12 +321,11 @@ class ZaloChannel:
                 self._user_locks.pop(uid, None)
 
     async def _answer(self, event: ZaloEvent, replies: List[Any], quote: bool = True) -> int:
-        """Send ``replies`` now (the first quoting the user's message); what Zalo refuses for a while goes through the
-        outbox (bot/channels/late_replies.py)."""
-        first = [bool(quote and event.message_id)]
+        """Send ``replies`` now, each as an answer to the user's message (``quote``), as one ``send_replies`` call did
+        before; what Zalo refuses for a while goes through the outbox (bot/channels/late_replies.py)."""
+        reply_to = (event.message_id or None) if quote else None
 
         async def send(reply: Any) -> None:
-            reply_to, first[0] = (event.message_id if first[0] else None), False
             await self.sender.send_replies(event.user_id, [reply], reply_to=reply_to)
 
         return await send_now_or_later(send, replies, store=self.store, channel="zalo", channel_user_id=event.user_id,
