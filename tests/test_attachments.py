@@ -102,5 +102,9 @@ async def test_zalo_image_file_and_caption_get_the_same_answers(tmp_path):
             assert (await served.post(captioned)).status_code == 200
             await served.channel.drain()
             texts = zalo.texts_to("2468458835296197002")
+            quoted = [m["recipient"].get("message_id") for m in zalo.messages
+                      if m["recipient"].get("user_id") == "2468458835296197002"]
     assert texts[0] == FILE_REPLY and "Đăng ký khai sinh" in texts[1]
+    # both messages answer the citizen's own message (not proactive ones)
+    assert len(quoted) == 2 and quoted[0] and quoted == [captioned["message"]["msg_id"]] * 2
     assert [text for _, text in assistant.calls] == ["đăng ký khai sinh cần gì"]
