@@ -223,6 +223,7 @@ class ProcedureIndex:
         self._cues_by_rarest: Dict[str, List[int]] = defaultdict(list)
         for index, item in enumerate(self._cues):
             self._cues_by_rarest[min(item.norm, key=lambda t: (cue_postings[t], t))].append(index)
+        self._variants = {item.procedure for item in self._cues if item.group}  # entries with variant groups
         self._families: Dict[str, set] = defaultdict(set)  # family -> the entries that compete in it with their cues
         for entry in self.entries.values():
             for family in (entry.family, *entry.variant_of):
@@ -349,7 +350,8 @@ class ProcedureIndex:
 
         Siblings are the entries of the best match's family and those that declare themselves a variant in it
         (``variant_of``). A procedure's cues are ranked first by how many of its qualifiers the message names (each
-        variant group of the catalogue's ``variants`` counts once, the entry's own cues once), then by their
+        variant group of the catalogue's ``variants`` counts once, the entry's own cues once; a variant's own cues
+        count only when one of its groups is named too), then by their
         longest hit, then by how many of the message's words its hits cover: a variant with two qualifiers
         ("đăng ký lại … có yếu tố nước ngoài") beats a sibling with one of them when the message says both. Equal
         siblings go to the better-matched one, then to the plainer (shorter-named) one, so that the choice never
@@ -367,6 +369,8 @@ class ProcedureIndex:
                 groups[cue.procedure].add(cue.group)
                 if cue.weight > hits.get(cue.procedure, (0.0, ""))[0]:
                     hits[cue.procedure] = (cue.weight, cue.text)
+        # a variant's own cues count only with one of its qualifiers: "chấm dứt" alone is the plain chấm dứt giám hộ's
+        hits = {pid: hit for pid, hit in hits.items() if pid not in self._variants or groups[pid] - {""}}
         if not hits:
             return None
 
