@@ -109,7 +109,7 @@ def _catalogue_fingerprint(directory: Path, list_dir: Optional[Path] = None) -> 
     digest = hashlib.sha256(_source_fingerprint(RESOLVER_CODE).encode())
     # how catalogue files become the resolver's records and the guard's phrases
     digest.update((Path(__file__).resolve().parent.parent / "bot" / "catalogue" / "procedures.py").read_bytes())
-    paths = sorted(Path(directory).glob("*.yml"))
+    paths = sorted(Path(directory).glob("*.yml")) + sorted((Path(directory) / "variants").glob("*.yml"))  # + cue groups
     if list_dir is not None and Path(list_dir).exists():  # the light list that guards the resolver
         digest.update((Path(__file__).resolve().parent.parent / "bot" / "catalogue" / "procedure_list.py").read_bytes())
         paths += sorted(Path(list_dir).glob("*.yml"))

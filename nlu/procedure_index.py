@@ -62,6 +62,8 @@ class Entry:
     family: str = ""
     cues: Tuple[str, ...] = ()
     events: Tuple[str, ...] = ()  # the phrases that are life events (situations), not names
+    cue_groups: Tuple[str, ...] = ()  # per cue, the variant group it comes from ("" or absent: the entry's own)
+    variant_of: Tuple[str, ...] = ()  # other families in which this entry is a variant (its cues compete there)
 
 
 @dataclass
@@ -132,6 +134,37 @@ class _Phrase:
     weight: float
 
 
+CUE_GAP = "…"  # in a cue, words may stand between the parts it separates ("đã làm … bên nhật")
+MAX_GAP = 6  # at most this many words between two parts of a cue
+
+
+@dataclass(frozen=True)
+class _Cue:
+    """A cue: one part, or parts that must occur in order with at most MAX_GAP words between them."""
+
+    parts: Tuple[_Tokens, ...]
+    procedure: str
+    group: str  # the variant group ("" for the entry's own cues)
+
+    @functools.cached_property
+    def norm(self) -> frozenset:
+        return frozenset(t for part in self.parts for t in part.norm)
+
+    @functools.cached_property
+    def weight(self) -> float:
+        return float(sum(len(part.norm) for part in self.parts))
+
+    @functools.cached_property
+    def text(self) -> str:
+        return f" {CUE_GAP} ".join(part.text for part in self.parts)
+
+
+@functools.lru_cache(maxsize=None)
+def _cue_parts(cue: str) -> Tuple[_Tokens, ...]:
+    parts = tuple(_Tokens.of(part) for part in cue.split(CUE_GAP))
+    return parts if all(part.norm for part in parts) else ()
+
+
 class ProcedureIndex:
     """Phrase index over the catalogue; build it once, query it per message."""
 
@@ -174,19 +207,35 @@ class ProcedureIndex:
         for index, phrase in enumerate(self._fuzzy_phrases):
             for token in set(phrase.tokens.norm):
                 self._fuzzy_by_token[token].append(index)
-        self._cues = [
-            _Phrase(tokens, entry.id, float(len(tokens.norm)))
-            for entry in self.entries.values()
-            for tokens in (_Tokens.of(cue) for cue in entry.cues)
-            if tokens.norm
-        ]
+        # cues, each filed under its rarest word (as the phrases are): a message is checked only against the cues
+        # whose rarest word it holds
+        self._cues: List[_Cue] = []
+        for entry in self.entries.values():
+            groups = tuple(entry.cue_groups) + ("",) * (len(entry.cues) - len(entry.cue_groups))
+            for cue, group in zip(entry.cues, groups):
+                parts = _cue_parts(cue)
+                if parts:
+                    self._cues.append(_Cue(parts, entry.id, group))
+        cue_postings: Dict[str, int] = defaultdict(int)
+        for item in self._cues:
+            for token in item.norm:
+                cue_postings[token] += 1
+        self._cues_by_rarest: Dict[str, List[int]] = defaultdict(list)
+        for index, item in enumerate(self._cues):
+            self._cues_by_rarest[min(item.norm, key=lambda t: (cue_postings[t], t))].append(index)
+        self._variants = {item.procedure for item in self._cues if item.group}  # entries with variant groups
+        self._families: Dict[str, set] = defaultdict(set)  # family -> the entries that compete in it with their cues
+        for entry in self.entries.values():
+            for family in (entry.family, *entry.variant_of):
+                if family:
+                    self._families[family].add(entry.id)
 
     @classmethod
     def from_records(cls, records: Sequence[Dict]) -> "ProcedureIndex":
         """Build from plain dicts ``{"id", "code", "name", "phrases"}`` (the persisted form)."""
         return cls(
             Entry(r["id"], r.get("code"), r["name"], tuple(r["phrases"]), r.get("family", ""), tuple(r.get("cues", ())),
-                  tuple(r.get("events", ())))
+                  tuple(r.get("events", ())), tuple(r.get("cue_groups", ())), tuple(r.get("variant_of", ())))
             for r in records
         )
 
@@ -194,7 +243,7 @@ class ProcedureIndex:
         """The persisted form of this index."""
         return [
             {"id": e.id, "code": e.code, "name": e.name, "phrases": list(e.phrases), "family": e.family, "cues": list(e.cues),
-             "events": list(e.events)}
+             "events": list(e.events), "cue_groups": list(e.cue_groups), "variant_of": list(e.variant_of)}
             for e in self.entries.values()
         ]
 
@@ -207,6 +256,28 @@ class ProcedureIndex:
             ):
                 return True
         return False
+
+    @staticmethod
+    def _at(query: _Tokens, phrase: _Tokens, start: int) -> bool:
+        n = len(phrase.norm)
+        return query.norm[start : start + n] == phrase.norm and all(
+            _same_marks(q, p) for q, p in zip(query.raw[start : start + n], phrase.raw))
+
+    @classmethod
+    def _cue_in(cls, query: _Tokens, cue: _Cue) -> bool:
+        """The cue's parts occur word for word, in order, at most MAX_GAP words apart."""
+        ends = [0]  # where the previous part may have ended (the first part may start anywhere)
+        for number, part in enumerate(cue.parts):
+            n = len(part.norm)
+            found = []
+            for end in ends:
+                first = 0 if number == 0 else end
+                last = len(query.norm) - n if number == 0 else min(len(query.norm) - n, end + MAX_GAP)
+                found += [start + n for start in range(first, last + 1) if cls._at(query, part, start)]
+            if not found:
+                return False
+            ends = sorted(set(found))
+        return True
 
     @staticmethod
     def _scattered(query: _Tokens, phrase: _Tokens) -> bool:
@@ -277,25 +348,34 @@ class ProcedureIndex:
         for word, when the best match's own do not: "đăng ký lại" turns khai sinh into đăng ký lại khai
         sinh. Returns (procedure id, cue) or None.
 
-        A procedure's cues are ranked by their longest hit, then by how many of the message's words its hits
-        cover: a variant with two qualifiers ("khai sinh kết hợp nhận cha … có yếu tố nước ngoài") beats a
-        sibling with one of them when the message says both. Equal siblings go to the better-matched one, then
-        to the plainer (shorter-named) one, so that the choice never depends on the catalogue's order."""
+        Siblings are the entries of the best match's family and those that declare themselves a variant in it
+        (``variant_of``). A procedure's cues are ranked first by how many of its qualifiers the message names (each
+        variant group of the catalogue's ``variants`` counts once, the entry's own cues once; a variant's own cues
+        count only when one of its groups is named too), then by their
+        longest hit, then by how many of the message's words its hits cover: a variant with two qualifiers
+        ("đăng ký lại … có yếu tố nước ngoài") beats a sibling with one of them when the message says both. Equal
+        siblings go to the better-matched one, then to the plainer (shorter-named) one, so that the choice never
+        depends on the catalogue's order."""
         family = self.entries[top_id].family
-        eligible = set(best) | {e.id for e in self.entries.values() if family and e.family == family}
+        eligible = set(best) | (self._families.get(family, set()) if family else set())
         hits: Dict[str, Tuple[float, str]] = {}
+        groups: Dict[str, set] = defaultdict(set)
         covered: Dict[str, set] = defaultdict(set)
         present = set(query.norm)
-        for cue in self._cues:
-            if cue.procedure in eligible and present.issuperset(cue.tokens.norm) and self._whole(query, cue.tokens):
-                covered[cue.procedure].update(cue.tokens.norm)
+        for index in sorted(i for token in present for i in self._cues_by_rarest.get(token, ())):
+            cue = self._cues[index]
+            if cue.procedure in eligible and present.issuperset(cue.norm) and self._cue_in(query, cue):
+                covered[cue.procedure].update(cue.norm)
+                groups[cue.procedure].add(cue.group)
                 if cue.weight > hits.get(cue.procedure, (0.0, ""))[0]:
-                    hits[cue.procedure] = (cue.weight, cue.tokens.text)
+                    hits[cue.procedure] = (cue.weight, cue.text)
+        # a variant's own cues count only with one of its qualifiers: "chấm dứt" alone is the plain chấm dứt giám hộ's
+        hits = {pid: hit for pid, hit in hits.items() if pid not in self._variants or groups[pid] - {""}}
         if not hits:
             return None
 
-        def strength(pid: str) -> Tuple[float, int]:
-            return (hits[pid][0], len(covered[pid])) if pid in hits else (0.0, 0)
+        def strength(pid: str) -> Tuple[int, float, int]:
+            return (len(groups[pid]), hits[pid][0], len(covered[pid])) if pid in hits else (0, 0.0, 0)
 
         winner = max(hits, key=lambda pid: (strength(pid), best.get(pid, (0.0,))[0], -len(self.entries[pid].name), pid))
         if winner == top_id or strength(top_id) >= strength(winner):

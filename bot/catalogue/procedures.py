@@ -8,8 +8,9 @@ given day.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Type
 
@@ -20,6 +21,8 @@ from bot import yamltext
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHANNELS = {"truc_tiep", "buu_chinh", "truc_tuyen"}
 SHORT_NAME = 60
+VARIANTS_FILE = Path("variants") / "cues.yml"  # the variant cue groups, inside the catalogue's directory
+SLOT = re.compile(r"\{([a-z_]+)\}")
 EID_PROCEDURE = "dinh-danh-dien-tu-muc-2"  # the level-2 e-ID entry: "ask_eid" answers and the e-ID tips use it
 
 
@@ -104,6 +107,9 @@ class Procedure:
     verified: bool
     notes: Optional[str] = None
     agency: Optional[str] = None
+    variants: Tuple[str, ...] = ()  # the variant groups (variants/cues.yml) whose cues tell this entry apart
+    variant_of: Tuple[str, ...] = ()  # other families where it is a variant ("ghi vào sổ" of a birth done abroad)
+    variant_cues: Tuple[Tuple[str, str], ...] = ()  # (cue, group) of its variant groups, set by load_catalogue
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -125,8 +131,10 @@ class Procedure:
 def index_records(procedures: Dict[str, "Procedure"]) -> List[Dict[str, Any]]:
     """What the procedure resolver (nlu.procedure_index) needs of each catalogue entry."""
     return [
-        {"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases(), "family": p.family, "cues": p.cues,
-         "events": list(p.life_events)}
+        {"id": p.id, "code": p.code, "name": p.name, "phrases": p.phrases(), "family": p.family,
+         "cues": [*p.cues, *(cue for cue, _ in p.variant_cues)],
+         "cue_groups": [""] * len(p.cues) + [group for _, group in p.variant_cues],
+         "events": list(p.life_events), "variant_of": list(p.variant_of)}
         for p in procedures.values()
     ]
 
@@ -246,6 +254,8 @@ def parse_procedure(data: Any, path: Path) -> Procedure:
         aliases=_strings(data, "aliases", path),
         life_events=_strings(data, "life_events", path),
         cues=_strings(data, "cues", path),
+        variants=tuple(_strings(data, "variants", path)),
+        variant_of=tuple(_strings(data, "variant_of", path)),
         summary=(_optional(data, "summary", str, path) or "").strip(),
         working_days=days,
         processing_text=_require(processing, "text", str, path, "processing_time.").strip(),
@@ -262,11 +272,47 @@ def parse_procedure(data: Any, path: Path) -> Procedure:
     )
 
 
+def load_variants(directory: Path) -> Dict[str, Tuple[str, ...]]:
+    """The variant cue groups of the catalogue in ``directory`` (``variants/cues.yml``; none when absent), each
+    group's cues with their slots filled in: ``{place}`` in "người {place}" stands for every value of the slot
+    ``place`` (the file's ``slots``), so a group is written once and covers every country."""
+    path = Path(directory) / VARIANTS_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = yamltext.load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise CatalogueError(path, "(file)", f"is not valid YAML: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("groups"), dict) or not data["groups"]:
+        raise CatalogueError(path, "groups", "must map each variant group's name to its cues")
+    slots_data = data.get("slots") or {}
+    if not isinstance(slots_data, dict):
+        raise CatalogueError(path, "slots", "must map each slot's name to its values")
+    slots = {name: _strings(slots_data, name, path, "slots.") for name in slots_data}
+    groups: Dict[str, Tuple[str, ...]] = {}
+    for name, body in data["groups"].items():
+        if not isinstance(name, str) or not SLUG.match(name) or not isinstance(body, dict):
+            raise CatalogueError(path, f"groups.{name}", "must be a lowercase slug with a 'cues' list")
+        cues: List[str] = []
+        for cue in _strings(body, "cues", path, f"groups.{name}."):
+            names = SLOT.findall(cue)
+            unknown = sorted(set(names) - set(slots))
+            if unknown:
+                raise CatalogueError(path, f"groups.{name}.cues", f"names an unknown slot {{{unknown[0]}}} in {cue!r}")
+            for values in itertools.product(*(slots[slot] for slot in names)):
+                filled = iter(values)
+                cues.append(SLOT.sub(lambda _: next(filled), cue))
+        groups[name] = tuple(dict.fromkeys(cues))
+    return groups
+
+
 def load_catalogue(directory: Path) -> Dict[str, Procedure]:
-    """Load and validate every ``*.yml`` file of ``directory``; ids must be unique."""
+    """Load and validate every ``*.yml`` file of ``directory``; ids must be unique. An entry's ``variants`` name
+    groups of ``variants/cues.yml`` (:func:`load_variants`), whose cues it gets."""
     directory = Path(directory)
     procedures: Dict[str, Procedure] = {}
     files = sorted(directory.glob("*.yml"))
+    groups = load_variants(directory)
     if not files:
         raise CatalogueError(directory, "(directory)", "holds no procedure files (*.yml)")
     for path in files:
@@ -275,5 +321,12 @@ def load_catalogue(directory: Path) -> Dict[str, Procedure]:
         except yaml.YAMLError as error:
             raise CatalogueError(path, "(file)", f"is not valid YAML: {error}") from None
         procedure = parse_procedure(data, path)
+        if procedure.variants:
+            unknown = [name for name in procedure.variants if name not in groups]
+            if unknown:
+                raise CatalogueError(path, "variants", f"names an unknown variant group {unknown[0]!r} "
+                                     f"(known: {', '.join(sorted(groups)) or 'none'})")
+            procedure = replace(procedure, variant_cues=tuple(
+                (cue, name) for name in procedure.variants for cue in groups[name]))
         procedures[procedure.id] = procedure
     return procedures
