@@ -70,3 +70,17 @@ def test_points_a_later_decree_repealed_are_never_quoted():
     after = answer_question(law, question, dt.date(2026, 11, 28)).citation
     assert before["passage"] == "điểm c khoản 5"  # in force then: the point that answers it
     assert after is None or after["passage"] not in ("điểm b khoản 5", "điểm c khoản 5")
+
+
+def test_a_chapter_a_later_law_repealed_is_never_retrieved_or_quoted():
+    """Chương V (tiếp công dân, Điều 59–62) of Luật Khiếu nại 02/2011 ended when Luật Tiếp công dân 42/2013 took effect
+    on 01/7/2014 (its Điều 35): a question about the rights of a visitor at the reception office is answered from the
+    law in force, never from those articles; before that day they could still be found."""
+    law = Law()
+    question = "đến trụ sở tiếp công dân để khiếu nại thì người dân có quyền và nghĩa vụ gì"
+    hits = law.index.search(question, DAY, k=10)
+    assert hits and all(not (h.article.document == "02/2011/QH13" and h.article.number in (59, 60, 61, 62)) for h in hits)
+    cited = answer_question(law, question, DAY).citation
+    assert cited is None or cited["document"] != "02/2011/QH13" or cited["article"] not in (59, 60, 61, 62)
+    earlier = law.index.search(question, dt.date(2014, 6, 30), k=10)
+    assert any(h.article.document == "02/2011/QH13" and h.article.number in (59, 60, 61, 62) for h in earlier)

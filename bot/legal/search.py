@@ -105,6 +105,7 @@ class LegalIndex:
     _documents: np.ndarray = field(default=None, repr=False)
     _words: List[frozenset] = field(default_factory=list, repr=False)
     _idf: Dict[str, float] = field(default_factory=dict, repr=False)
+    _partly_repealed: List[int] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(cls, register: Register, articles: Articles, questions: Optional[Path] = None, *,
@@ -131,6 +132,8 @@ class LegalIndex:
             guide_retriever.index(people, show_progress=False)
         index = cls(register, list(articles.all), guides, retriever, guide_retriever, bigrams, raw)
         index._documents = np.array([a.document for a in index.articles])
+        index._partly_repealed = [i for i, a in enumerate(index.articles)
+                                  if not raw and any(str(r.article) == str(a.number) for r in register.get(a.document).repealed_parts)]
         index._words = [frozenset(t for t in tokens if "_" not in t) for tokens in corpus]
         if people:
             index._words = [words | frozenset(t for t in said if "_" not in t) for words, said in zip(index._words, people)]
@@ -162,6 +165,10 @@ class LegalIndex:
         if day is not None:
             allowed = {n for n in set(self._documents.tolist()) if self.register.quotable_on(n, day)}
             scores = np.where(np.isin(self._documents, list(allowed)), scores, 0.0)
+            for position in self._partly_repealed:  # a whole article a later text repealed is never a hit
+                article = self.articles[position]
+                if self.register.get(article.document).repealed(article.number, None, None, day) is not None:
+                    scores[position] = 0.0
         favoured = [n for n in favour if n]
         if favoured:
             scores = np.where(np.isin(self._documents, favoured), scores * PROCEDURE_BOOST, scores)
