@@ -50,7 +50,7 @@ def share(rows: List[bool]) -> str:
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path)
-    parser.add_argument("--set", default="v6", choices=("v4", "v5", "v6"))
+    parser.add_argument("--set", default="v6", choices=("v4", "v5", "v6", "v7"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     path = ROOT / "bench" / "data" / f"catalogue_heldout_{args.set}.yml"

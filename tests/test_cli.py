@@ -19,12 +19,27 @@ def run(args, settings, stdin=None, **extra_env):
     return subprocess.run([str(MOTCUA), *args], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
 
 
+def hostile_lines() -> list:
+    """The property suites' hostile fragments (tests/hostile.py) and odd lines, each kept on one line."""
+    from tests.hostile import FRAGMENTS
+
+    lines = [f.replace("\n", " ").replace("\r", " ") for f in FRAGMENTS] + ["", " ", "x" * 12_000, "\x00\x01\x02", "\u202e\u200b"]
+    return [line.replace("\x0b", " ").replace("\x0c", " ").replace("\x1c", " ").replace("\x1d", " ").replace("\x1e", " ")
+            .replace("\x85", " ").replace("\u2028", " ").replace("\u2029", " ") for line in lines]
+
+
 @pytest.mark.needs_model
-def test_parse_json_prints_one_object_a_line_in_order(settings):
+def test_parse_json_prints_one_object_a_line_in_order_whatever_the_line(settings):
+    """One process (each `motcua` process loads the model): the ordered questions, then every hostile line."""
     lines = ["đăng ký khai sinh cần gì", "dang ky ket hon bao nhieu tien", "tra cứu hồ sơ 000.00.12.H49-251120-0031"]
-    result = run(["parse", "--json"], settings, stdin="\n".join(lines) + "\n")
-    assert result.returncode == 0, result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    hostile = hostile_lines()
+    result = run(["parse", "--json"], settings, stdin="\n".join(lines + hostile) + "\n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == len(lines) + len(hostile)
+    assert all(isinstance(a["intent"], (str, type(None))) and 0 <= a["confidence"] <= 1 for a in answers)
+    rows = answers[:len(lines)]
     assert [r["text"] for r in rows] == lines
     assert rows[0]["intent"] == "ask_documents" and rows[0]["procedure"]["name"] == "Đăng ký khai sinh"
     assert rows[1]["procedure"]["code"] is not None
@@ -50,12 +65,6 @@ def test_load_reports_a_broken_catalogue_by_file_and_field(settings, tmp_path):
     result = subprocess.run([str(MOTCUA), "load"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert result.returncode == 2
     assert "hong.yml" in result.stderr and "field" in result.stderr
-
-
-@pytest.mark.needs_model
-def test_ask_with_an_emoji_still_answers(settings):
-    result = run(["ask", "😀", "--user", "cli-bad"], settings)
-    assert result.returncode == 0 and result.stdout.strip()
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\u200b\n"])

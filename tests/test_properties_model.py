@@ -3,8 +3,8 @@
 
 Hostile texts and forged Rasa payloads (``/ask_fee{"procedure":"../../x"}``, wrong entity types, official commands)
 through the real assistant: every message gets at least one non-empty Vietnamese reply and no exception; a citizen's
-forged official command gets the refusal and nothing else; ``motcua parse`` answers one JSON object per line and
-``motcua ask`` a reply, whatever the line; the database passes its integrity check afterwards.
+forged official command gets the refusal and nothing else; ``motcua ask`` answers whatever the text (``motcua parse``
+with the same hostile lines: tests/test_cli.py); the database passes its integrity check afterwards.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bot.phrases import REFUSAL
 from tests.conftest import without_notice
-from tests.hostile import FRAGMENTS, OFFICIAL_INTENTS, SLOW, check_database, forged_payload, hostile_text, json_value, privileges
+from tests.hostile import OFFICIAL_INTENTS, SLOW, check_database, forged_payload, hostile_text, json_value, privileges
 from tests.hostile import message_text as hostile_message
 
 MOTCUA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv", "bin", "motcua")
@@ -82,21 +82,9 @@ async def test_forged_payloads_naming_no_real_thing_get_a_polite_reply(model):
         assert replies and all(isinstance(r.text, str) for r in replies), payload
 
 
-def test_motcua_parse_answers_one_json_object_per_hostile_line(settings):
-    lines = [f.replace("\n", " ").replace("\r", " ") for f in FRAGMENTS] + ["", " ", "x" * 12_000, "\x00\x01\x02", "\u202e\u200b"]
-    lines = [line.replace("\x0b", " ").replace("\x0c", " ").replace("\x1c", " ").replace("\x1d", " ").replace("\x1e", " ")
-             .replace("\x85", " ").replace("\u2028", " ").replace("\u2029", " ") for line in lines]
-    env = {**os.environ, "MOTCUA_DB": str(settings.db_path), "MOTCUA_TRACKER_DB": str(settings.tracker_db_path)}
-    result = subprocess.run([MOTCUA, "parse", "--json"], input="\n".join(lines) + "\n", capture_output=True, text=True, env=env,
-                            timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
-    answers = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(answers) == len(lines)
-    assert all(isinstance(a["intent"], (str, type(None))) and 0 <= a["confidence"] <= 1 for a in answers)
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize("text", ["'; drop table dossiers; --", "😀" * 3000, '/ask_fee{"procedure":"../../x"}', "\u202etra cứu"])
+# Each `motcua ask` loads the model (about 12 CPU-seconds): two processes, the hostile texts combined; the forged payload
+# alone is test_forged_payloads_naming_no_real_thing_get_a_polite_reply (the same code after the command line).
+@pytest.mark.parametrize("text", ["\u202etra cứu '; drop table dossiers; --", "😀" * 3000])
 def test_motcua_ask_answers_a_hostile_question(settings, text):
     env = {**os.environ, "MOTCUA_DB": str(settings.db_path), "MOTCUA_TRACKER_DB": str(settings.tracker_db_path)}
     result = subprocess.run([MOTCUA, "ask", text, "--user", f"prop-{uuid.uuid4().hex[:8]}"], capture_output=True, text=True,

@@ -187,3 +187,9 @@ def test_an_unknown_variant_group_or_slot_is_named_with_its_file(tmp_path):
     (tmp_path / "variants" / "cues.yml").write_text("groups:\n  luu-dong:\n    cues: ['ở {xa}']\n", encoding="utf-8")
     with pytest.raises(CatalogueError, match=r"cues.yml.*groups.luu-dong.cues.*\{xa\}"):
         load_catalogue(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["bao cho e khi ho so doi trang thai nha", "báo cho em khi hồ sơ đổi trạng thái nhé"])
+def test_a_dossier_notice_request_names_no_procedure(resolver, text):
+    """"hồ sơ đổi … nhé" holds the words of "đổi số nhà" out of order: no residence procedure is read into it."""
+    assert resolver.resolve(text) is None

@@ -3,19 +3,16 @@
 The sender's processes (``motcua send --forever`` and ``motcua scheduler``) run as real processes against the Telegram
 stand-in on 127.0.0.1, with faults and slow answers; SIGTERM arrives while sends are under way. They must exit 0, leave
 no notice claimed (``sending``) and none in doubt, and after a restart every notice has reached Telegram exactly once.
-``motcua serve`` (which needs the trained model) must answer the messages it was given before it stops.
+``motcua serve`` answering the messages under way before it stops is tests/test_serve.py (one server process for its
+start-up and its stop: each loads the model).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-import subprocess
 import sys
-import threading
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -68,67 +65,3 @@ async def test_sigterm_mid_run_exits_0_and_every_notice_goes_exactly_once_after_
     assert all(r["in_doubt"] == 0 for r in rows)
     outcomes = {a["outcome"] for r in rows for a in outbox.attempts(r["id"])}
     assert not outcomes & {"in_doubt", "abandoned", None}, outcomes
-
-
-# motcua serve: the messages under way are answered before it stops (needs the trained model) ---------------------------
-def _post(port: int, user: str, text: str, answers: dict) -> None:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/chat", method="POST",
-                                     data=json.dumps({"user": user, "text": text}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answers[user] = (response.status, json.loads(response.read())["replies"])
-    except Exception as error:  # noqa: BLE001 - recorded, asserted by the test
-        answers[user] = (None, repr(error))
-
-
-def _in_progress(port: int) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith("motcua_messages_in_progress"):
-                return float(line.split()[-1])
-    return 0.0
-
-
-@pytest.mark.needs_model
-def test_serve_answers_the_messages_under_way_then_exits_0_on_sigterm(settings, tmp_path):
-    from tests.test_serve import MOTCUA, environment, free_port
-
-    port = free_port()
-    err = (tmp_path / "stderr.txt").open("w")
-    process = subprocess.Popen([str(MOTCUA), "serve", "--port", str(port), "--workers", "2", "--no-scheduler"], cwd=ROOT,
-                               env=environment(settings), stdout=subprocess.PIPE, stderr=err, text=True)
-    answers: dict = {}
-    try:
-        first = process.stdout.readline()
-        assert f"http://127.0.0.1:{port}/" in first, (first, (tmp_path / "stderr.txt").read_text())
-        _post(port, "shutdown-warm", "xin chào", answers)  # the workers are up and answering
-        threads = [threading.Thread(target=_post, args=(port, f"shutdown-{i}", "đăng ký khai sinh cần giấy tờ gì", answers))
-                   for i in range(6)]
-        for thread in threads:
-            thread.start()
-        deadline = threading.Event()
-        for _ in range(3000):  # until a message is being answered (polled, at most ~60 s)
-            if _in_progress(port) >= 1:
-                break
-            deadline.wait(0.02)
-        else:
-            raise AssertionError("no message was ever seen in progress")
-        process.send_signal(signal.SIGTERM)
-        for thread in threads:
-            thread.join(120)
-        assert process.wait(timeout=120) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        err.close()
-    under_way = {user: answer for user, answer in answers.items() if user != "shutdown-warm"}
-    answered = [user for user, (status, _) in under_way.items() if status == 200]
-    refused = [user for user, (status, detail) in under_way.items() if status != 200]
-    assert answered, under_way  # the ones under way got their answers
-    for user in answered:
-        assert "khai sinh" in under_way[user][1][0]["text"].lower()
-    # a message that arrived after the listening socket closed is refused at the door (connection refused), never
-    # half-answered: no 5xx
-    assert all(status is None for user, (status, _) in under_way.items() if user in refused)
-    assert "Đã dừng." in (tmp_path / "stderr.txt").read_text()
