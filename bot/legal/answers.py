@@ -27,13 +27,14 @@ from bot.legal.register import Register, number_key
 from bot.legal.review import SOON_DAYS
 from bot.legal.search import Hit, best_sentence, favoured_documents, syllables
 from bot.metrics import LEGAL_SECONDS
-from nlu.normalize import normalize
+from nlu.normalize import normalize, strip_diacritics
 
 CONFIDENCE = 20.0     # BM25 score x coverage of the best article under which nothing is cited (dev set: out-of-register
                       # questions reach <= 17, answered ones >= 25 but one; tuned on bench/data/legal_dev.yml only)
 RETRIEVED = 5         # articles retrieved; a citation must be one of them
 NUMBER = re.compile(r"(?<![\d/])(\d{1,4}(?:\.\d{1,3})?)\s*/\s*(\d{4})(?:\s*/\s*([A-Za-zĐđ0-9-]+))?", re.UNICODE)
 ARTICLE_ASKED = re.compile(r"\bdieu (\d{1,3}[a-z]?)\b")   # "Điều 99", "dieu 28a" in the normalised question
+PASSAGE_ASKED = re.compile(r"\b(?:diem ([a-z]) )?khoan (\d{1,2}) dieu (\d{1,3}[a-z]?)\b")  # "điểm b khoản 5 Điều 5"
 YEAR_AFTER = re.compile(r"(?:nam )?((?:19|20)\d\d)\b")  # "Luật Đất đai 2013", "luat cu tru nam 2006"
 LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
 NOT_SURE = ("Em chưa chắc điều luật nào trả lời đúng câu hỏi này nên không trích dẫn, để tránh sai. "
@@ -131,6 +132,12 @@ def article_asked(text: str) -> Optional[str]:
     return match.group(1) if match else None
 
 
+def passage_asked(text: str) -> Optional[tuple]:
+    """(clause, point or None) of the passage a question names ("điểm b khoản 5 Điều 5" -> (5, "b")), None when none."""
+    match = PASSAGE_ASKED.search(" ".join(re.findall(r"[a-z0-9]+", strip_diacritics((text or "").lower()))))  # "c" stays "c"
+    return (int(match.group(2)), match.group(1)) if match else None
+
+
 def _year(document: Any) -> set:
     years = {int(part) for part in document.number.split("/")[1:2] if part.isdigit()}
     return years | ({document.issued.year} if document.issued else set())
@@ -225,6 +232,12 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
                        f"Em không thấy Điều {article_number} trong {document.name} (văn bản không có điều này, hoặc điều này "
                        "đã được bãi bỏ)")
             return Answer(f"{missing}, nên em không trích dẫn. {_counter(ward)}")
+        passage = passage_asked(text)
+        repeal = document.repealed(article.number, passage[0], passage[1], day) if passage else None
+        if repeal is not None:  # "theo điểm b khoản 5 Điều 5 NĐ 20/2021 hiện hành": that passage is no longer law
+            where = f"{'điểm ' + passage[1] + ' ' if passage[1] else ''}khoản {passage[0]} Điều {article_number}"
+            return Answer(f"{where[0].upper() + where[1:]} {document.name} đã bị bãi bỏ từ {_vn_date(repeal.start)} "
+                          f"({repeal.checked}), nên em không trích dẫn. {_counter(ward)}")
         found = [h for h in law.index.search(text, day, k=len(law.index.articles)) if h.article.key == article.key]
         hits = found or [Hit(article, CONFIDENCE, 1.0)]
     elif named or by_title:  # the question names a document: its articles only
