@@ -47,3 +47,21 @@ def test_the_same_passage_is_quoted_before_its_repeal_and_another_clause_still_i
                dt.date(2025, 6, 1)).citation is not None
     answer = ask("khoản 1 Điều 5 Nghị định 20/2021 quy định trẻ em nào được trợ cấp")
     assert answer.citation and (answer.citation["document"], answer.citation["article"]) == ("20/2021/NĐ-CP", 5)
+
+
+@pytest.mark.parametrize("question, said", [
+    ("Pháp lệnh dân số quy định mỗi cặp vợ chồng được sinh mấy con?", "Em không có pháp lệnh"),
+    ("theo phap lenh ve cong chung nam 2006 thi hop dong mua ban nha phai cong chung khong", "Em không có pháp lệnh năm 2006"),
+    ("Luật Nhà ở năm 2019 quy định sổ đỏ của hộ gia đình đứng tên ai?", "Em không có luật năm 2019"),
+])
+def test_a_kind_or_year_of_document_the_register_does_not_hold_is_not_quoted(question, said):
+    answer = ask(question)
+    assert answer.citation is None and said in answer.text and "Bộ phận Một cửa" in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "nghị định năm 2015 về hộ tịch quy định đăng ký khai sinh cần giấy tờ gì",
+    "theo thông tư năm 2020 về chứng thực thì chứng thực chữ ký giấy ủy quyền thế nào",
+])
+def test_a_kind_and_year_the_register_holds_is_still_answered(question):
+    assert ask(question).citation is not None

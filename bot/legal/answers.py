@@ -8,7 +8,9 @@ Below :data:`CONFIDENCE` (BM25 score times the share of the question the article
 "em chưa chắc" and the counter. A document number the register does not hold ("Nghị định 999/2025") is said to be
 unknown and never explained; a law named by title ("Luật Căn cước công dân", "Luật Đất đai 2013") that is not the one in
 force on the day is said to be replaced or not current, and an article the named law does not have ("Điều 99 Luật Căn
-cước") is said to be missing: no citation, the counter. A named article that exists is the one quoted.
+cước") is said to be missing: no citation, the counter. A named article that exists is the one quoted, unless the
+named passage ("điểm b khoản 5 Điều 5") is repealed on the day. A kind of document, or a kind and year, the register
+holds nothing quotable of ("Pháp lệnh ...", "Luật Hộ khẩu năm 2019") is said not to be held.
 A citizen's duty (how soon to register) is told as a duty, not as the office's
 processing time.
 """
@@ -36,6 +38,8 @@ NUMBER = re.compile(r"(?<![\d/])(\d{1,4}(?:\.\d{1,3})?)\s*/\s*(\d{4})(?:\s*/\s*(
 ARTICLE_ASKED = re.compile(r"\bdieu (\d{1,3}[a-z]?)\b")   # "Điều 99", "dieu 28a" in the normalised question
 PASSAGE_ASKED = re.compile(r"\b(?:diem ([a-z]) )?khoan (\d{1,2}) dieu (\d{1,3}[a-z]?)\b")  # "điểm b khoản 5 Điều 5"
 YEAR_AFTER = re.compile(r"(?:nam )?((?:19|20)\d\d)\b")  # "Luật Đất đai 2013", "luat cu tru nam 2006"
+KIND_NAMED = re.compile(r"\b(bo luat|luat|phap lenh|nghi dinh|thong tu)\b((?: [a-z]+){0,8}? (?:nam )?((?:19|20)\d\d))?\b")
+KIND_WORDS = {"bo luat": "Bộ luật", "luat": "Luật", "phap lenh": "Pháp lệnh", "nghi dinh": "Nghị định", "thong tu": "Thông tư"}
 LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
 NOT_SURE = ("Em chưa chắc điều luật nào trả lời đúng câu hỏi này nên không trích dẫn, để tránh sai. "
             "Anh/chị hỏi trực tiếp tại Bộ phận Một cửa của phường hoặc cán bộ trực{contact} giúp em.")
@@ -164,6 +168,24 @@ def laws_named(register: Register, text: str) -> List[tuple]:
     return found
 
 
+def kinds_named(text: str) -> List[tuple]:
+    """Kinds of document a question names, each with the year written after it within a few words ("Pháp lệnh hòa giải
+    ở cơ sở năm 1998" -> ("Pháp lệnh", 1998); "theo nghị định" -> ("Nghị định", None))."""
+    plain = " ".join(re.findall(r"[a-z0-9]+", strip_diacritics((text or "").lower())))
+    return [(KIND_WORDS[m.group(1)], int(m.group(3)) if m.group(3) else None) for m in KIND_NAMED.finditer(plain)]
+
+
+def unheld_kind(register: Register, text: str, day: dt.date) -> Optional[str]:
+    """The kind of document (and year) a question names that the register holds nothing quotable of on ``day``:
+    "Pháp lệnh ..." when no ordinance is registered, "Luật Hộ khẩu năm 2019" when no law of 2019 is; None otherwise."""
+    for kind, year in kinds_named(text):
+        held = [d for d in register if d.kind == kind and d.quote and register.quotable_on(d.number, day)
+                and (year is None or year in _year(d))]
+        if not held:
+            return f"{kind} năm {year}" if year else kind
+    return None
+
+
 def _counter(ward: Optional[Dict[str, Any]]) -> str:
     return f"Anh/chị hỏi cán bộ tại Bộ phận Một cửa của phường{_contact(ward or {})} để được hướng dẫn chính xác."
 
@@ -223,6 +245,11 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
                 in_force = [d for d in documents if register.quotable_on(d.number, day)]
                 return Answer(f"{_status_text(register, (in_force or documents)[-1], day)} {_counter(ward)}")
             by_title += [d.number for d in quotable][:1]
+    if not named and not by_title:
+        kind = unheld_kind(register, text, day)
+        if kind:  # "Pháp lệnh hòa giải ở cơ sở năm 1998", "Luật Hộ khẩu năm 2019": not a text the ward's register holds
+            return Answer(f"Em không có {kind[0].lower() + kind[1:]} mà anh/chị nhắc trong danh mục văn bản đang áp dụng của "
+                          f"phường, nên em không trích dẫn. {_counter(ward)}")
     article_number = article_asked(text) if named or by_title else None
     if article_number is not None:  # "Điều 99 Luật Căn cước": that article, or none at all
         document = register.get((named or by_title)[0])
