@@ -65,3 +65,23 @@ def test_a_kind_or_year_of_document_the_register_does_not_hold_is_not_quoted(que
 ])
 def test_a_kind_and_year_the_register_holds_is_still_answered(question):
     assert ask(question).citation is not None
+
+
+@pytest.mark.parametrize("question", [
+    "lệ phí đăng ký khai tử ở phường hết bao nhiêu tiền",
+    "dang ky ket hon muon thi bi phat bao nhieu tien",
+    "không khai báo tạm trú bị phạt bao nhiêu tiền",
+])
+def test_a_sum_of_money_no_article_states_is_not_answered_with_a_citation(question):
+    answer = ask(question)
+    assert answer.citation is None and "Số tiền cụ thể" in answer.text and "Bộ phận Một cửa" in answer.text
+
+
+@pytest.mark.parametrize("question, document, article", [
+    ("trợ cấp hưu trí xã hội mỗi tháng được bao nhiêu tiền", "176/2025/NĐ-CP", 3),   # the article states the sum
+    ("tiền cấp dưỡng nuôi con mỗi tháng bao nhiêu", "52/2014/QH13", 116),             # people ask it money questions
+    ("đăng ký biến động đất đai trong thời hạn bao nhiêu ngày", "31/2024/QH15", 133),  # "biến động ... bao nhiêu ngày"
+])
+def test_an_article_that_answers_how_much_is_still_cited(question, document, article):
+    answer = ask(question)
+    assert answer.citation and (answer.citation["document"], answer.citation["article"]) == (document, article)

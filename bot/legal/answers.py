@@ -10,7 +10,9 @@ unknown and never explained; a law named by title ("Luật Căn cước công d�
 force on the day is said to be replaced or not current, and an article the named law does not have ("Điều 99 Luật Căn
 cước") is said to be missing: no citation, the counter. A named article that exists is the one quoted, unless the
 named passage ("điểm b khoản 5 Điều 5") is repealed on the day. A kind of document, or a kind and year, the register
-holds nothing quotable of ("Pháp lệnh ...", "Luật Hộ khẩu năm 2019") is said not to be held.
+holds nothing quotable of ("Pháp lệnh ...", "Luật Hộ khẩu năm 2019") is said not to be held. A sum of money asked ("lệ phí
+... bao nhiêu tiền", "phạt bao nhiêu") is never answered by an article that states no sum in đồng and that people do not
+ask money questions about (its guide).
 A citizen's duty (how soon to register) is told as a duty, not as the office's
 processing time.
 """
@@ -41,6 +43,10 @@ YEAR_AFTER = re.compile(r"(?:nam )?((?:19|20)\d\d)\b")  # "Luật Đất đai 20
 KIND_NAMED = re.compile(r"\b(bo luat|luat|phap lenh|nghi dinh|thong tu)\b((?: [a-z]+){0,8}? (?:nam )?((?:19|20)\d\d))?\b")
 KIND_WORDS = {"bo luat": "Bộ luật", "luat": "Luật", "phap lenh": "Pháp lệnh", "nghi dinh": "Nghị định", "thong tu": "Thông tư"}
 LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
+# a sum of money asked ("bao nhiêu tiền", "lệ phí ... bao nhiêu", "phạt bao nhiêu"), read without abbreviation expansion
+MONEY_ASKED = re.compile(r"\bbao nhieu tien\b|\b(?:le phi|phi|phat|dong|nop|tien)(?: [a-z0-9]+){0,4} bao nhieu\b"
+                         r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met)\b)")  # not "bao nhiêu ngày"
+AMOUNT = re.compile(r"\d[\d.,]*\s*(?:nghìn |triệu |tỷ )?đồng")  # "360.000 đồng", "2 triệu đồng" in an article
 NOT_SURE = ("Em chưa chắc điều luật nào trả lời đúng câu hỏi này nên không trích dẫn, để tránh sai. "
             "Anh/chị hỏi trực tiếp tại Bộ phận Một cửa của phường hoặc cán bộ trực{contact} giúp em.")
 
@@ -138,7 +144,7 @@ def article_asked(text: str) -> Optional[str]:
 
 def passage_asked(text: str) -> Optional[tuple]:
     """(clause, point or None) of the passage a question names ("điểm b khoản 5 Điều 5" -> (5, "b")), None when none."""
-    match = PASSAGE_ASKED.search(" ".join(re.findall(r"[a-z0-9]+", strip_diacritics((text or "").lower()))))  # "c" stays "c"
+    match = PASSAGE_ASKED.search(_plain(text))
     return (int(match.group(2)), match.group(1)) if match else None
 
 
@@ -168,10 +174,26 @@ def laws_named(register: Register, text: str) -> List[tuple]:
     return found
 
 
+def _plain(text: str) -> str:
+    """Lower case, no marks, no punctuation, abbreviations NOT expanded (a point "c" stays "c", not "chị")."""
+    return " ".join(re.findall(r"[a-z0-9]+", strip_diacritics((text or "").lower())))
+
+
+def money_asked(text: str) -> bool:
+    """Whether the question asks for a sum of money (a fee, a fine, a contribution, an allowance)."""
+    return bool(MONEY_ASKED.search(_plain(text)))
+
+
+def states_amount(article: Any, guide: Any) -> bool:
+    """Whether an article can answer "how much money": it states a sum in đồng, or people ask it money questions
+    (its guide in questions.yml: "tiền cấp dưỡng nuôi con bao nhiêu" is answered by who sets the amount)."""
+    return bool(AMOUNT.search(article.text)) or any(money_asked(q) for q in (guide.questions if guide else ()))
+
+
 def kinds_named(text: str) -> List[tuple]:
     """Kinds of document a question names, each with the year written after it within a few words ("Pháp lệnh hòa giải
     ở cơ sở năm 1998" -> ("Pháp lệnh", 1998); "theo nghị định" -> ("Nghị định", None))."""
-    plain = " ".join(re.findall(r"[a-z0-9]+", strip_diacritics((text or "").lower())))
+    plain = _plain(text)
     return [(KIND_WORDS[m.group(1)], int(m.group(3)) if m.group(3) else None) for m in KIND_NAMED.finditer(plain)]
 
 
@@ -280,6 +302,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     article = hit.article
     if not check_citation(register, article.document, article.number, day, hits):
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
+    if article_number is None and money_asked(text) and not states_amount(article, law.index.guides.get(article.key)):
+        return Answer("Số tiền cụ thể anh/chị hỏi (lệ phí, mức đóng, mức phạt...) không có trong các văn bản em đã đối chiếu, "
+                      f"nên em không trích dẫn. {_counter(ward)}", hits=hits)
     document = register.get(article.document)
     label, sentence = best_sentence(article, text, skip=lambda p: document.repealed(article.number, p.clause, p.point, day) is not None)
     if not sentence:  # every passage of the article is repealed on that day
