@@ -85,3 +85,23 @@ def test_a_sum_of_money_no_article_states_is_not_answered_with_a_citation(questi
 def test_an_article_that_answers_how_much_is_still_cited(question, document, article):
     answer = ask(question)
     assert answer.citation and (answer.citation["document"], answer.citation["article"]) == (document, article)
+
+
+@pytest.mark.parametrize("question", [
+    "muốn sửa nhà lên 4 tầng thì xin giấy phép xây dựng ở đâu",
+    "nghia vu quan su nam nay goi may tuoi",
+    "di lam tu do thi dong bhxh tu nguyen o dau",
+    "mua xe cũ muốn sang tên xe thì làm ở phường được không",
+])
+def test_a_topic_no_registered_document_covers_gets_no_citation(question):
+    answer = ask(question)
+    assert answer.citation is None and "nằm ngoài các văn bản" in answer.text and "Bộ phận Một cửa" in answer.text
+
+
+def test_no_outside_phrase_is_a_topic_people_are_answered_on():
+    from bot.legal.search import syllables
+
+    said = [" " + " ".join(syllables(q)) + " " for g in LAW.index.guides.values() for q in g.questions + g.keywords]
+    said += [" " + " ".join(syllables(a.heading)) + " " for a in LAW.index.articles]
+    assert LAW.outside, "outside.yml is read"
+    assert [p for p in LAW.outside if any(f" {p} " in s for s in said)] == []

@@ -208,6 +208,12 @@ def unheld_kind(register: Register, text: str, day: dt.date) -> Optional[str]:
     return None
 
 
+def outside_topic(law: Law, text: str) -> Optional[str]:
+    """The topic outside the register (``outside.yml``) the question names ("giấy phép xây dựng"), None when none."""
+    norm = " " + " ".join(syllables(text)) + " "
+    return next((topic for phrase, topic in law.outside.items() if phrase and f" {phrase} " in norm), None)
+
+
 def _counter(ward: Optional[Dict[str, Any]]) -> str:
     return f"Anh/chị hỏi cán bộ tại Bộ phận Một cửa của phường{_contact(ward or {})} để được hướng dẫn chính xác."
 
@@ -268,6 +274,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
                 return Answer(f"{_status_text(register, (in_force or documents)[-1], day)} {_counter(ward)}")
             by_title += [d.number for d in quotable][:1]
     if not named and not by_title:
+        topic = outside_topic(law, text)
+        if topic:  # "xin giấy phép xây dựng", "nghĩa vụ quân sự": no registered document covers it
+            return Answer(f"Câu hỏi về {topic} nằm ngoài các văn bản pháp luật em có để trích dẫn. {_counter(ward)}")
         kind = unheld_kind(register, text, day)
         if kind:  # "Pháp lệnh hòa giải ở cơ sở năm 1998", "Luật Hộ khẩu năm 2019": not a text the ward's register holds
             return Answer(f"Em không có {kind[0].lower() + kind[1:]} mà anh/chị nhắc trong danh mục văn bản đang áp dụng của "

@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
+from bot import yamltext
 from bot.legal.articles import Articles, load_articles
 from bot.legal.register import Register, load_register
 from bot.settings import ROOT
@@ -27,6 +28,16 @@ class Law:
     @cached_property
     def articles(self) -> Articles:
         return load_articles(self.directory / "articles", self.register)
+
+    @cached_property
+    def outside(self) -> Dict[str, str]:
+        """Topics no registered document covers (``outside.yml``): each phrase as normalised syllables -> its topic."""
+        from bot.legal.search import syllables
+
+        path = self.directory / "outside.yml"
+        data = yamltext.load(path.read_text(encoding="utf-8")) if path.exists() else None
+        return {" ".join(syllables(phrase)): str(item["topic"])
+                for item in (data or {}).get("topics") or [] for phrase in item.get("phrases") or []}
 
     @cached_property
     def index(self):  # -> bot.legal.search.LegalIndex (imported late: bm25s loads numpy/scipy)
