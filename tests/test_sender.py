@@ -26,6 +26,7 @@ from bot.people.users import User
 from bot.services import Services
 from tests.standins.telegram_api import TelegramStandIn
 from tests.standins.zalo_api import ZaloStandIn
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = dict(backoff=0.2, max_backoff=1.0, poll=0.2)
@@ -117,9 +118,15 @@ async def test_a_sender_killed_mid_run_and_restarted_delivers_everything_once(tm
 async def test_two_senders_at_once_never_send_a_notice_twice(tmp_path):
     db = tmp_path / "motcua.db"
     store, outbox = Services.open(db), Outbox(db)
-    total = fill(store, outbox, chats=50, per_chat=3)
     async with TelegramStandIn(fault_rate=0.1, seed=3) as api:
-        senders = [await start_sender(db, api), await start_sender(db, api)]  # they share one pace: ~5 s together
+        # Both processes are up and polling (each bot has asked Telegram who it is) before any notice exists, so both
+        # really send side by side however slowly a busy machine starts the second one; they share one pace (~5 s).
+        senders = [await start_sender(db, api, "--forever"), await start_sender(db, api, "--forever")]
+        await api.wait_for(lambda: len(api.calls_to("getMe")) >= 2, timeout=120, what="both senders to start")
+        total = fill(store, outbox, chats=50, per_chat=3)
+        await wait_until(lambda: outbox.counts()["delivered"] == total, timeout=120, what="every notice to be delivered")
+        for sender in senders:
+            sender.send_signal(signal.SIGTERM)
         outputs = await asyncio.gather(*(finish(s) for s in senders))
         faults = [c.status for c in api.calls_to("sendMessage") if c.status in (429, 500, 502)]
     assert outbox.counts()["delivered"] == total
