@@ -5,7 +5,7 @@ signal, a rate limit's window) are run ``--runs`` times in a row, each run a fre
 processes spin at normal priority so that the tests get at most a share of the cores, as on a busy CI machine. A test
 that passes only when the machine is idle (a fixed sleep, a tight margin) fails here.
 
-    .venv/bin/python bench/flaky.py [--runs 20] [--burners 2] [FILE ...]
+    .venv/bin/python bench/flaky.py [--runs 20] [--burners 2] [--workers 4] [FILE ...]
 
 Prints one line a run and a summary; writes bench/results/flaky.json; exits 1 when any run failed.
 """
@@ -47,6 +47,7 @@ def main() -> int:
     parser.add_argument("files", nargs="*", default=TIMING_FILES)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--burners", type=int, default=os.cpu_count() or 2, help="busy processes beside the tests")
+    parser.add_argument("--workers", type=int, default=4, help="pytest-xdist workers, as `make test` runs them (0: none)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "flaky.json")
     args = parser.parse_args()
     if args.runs < 1 or args.burners < 0:
@@ -59,8 +60,9 @@ def main() -> int:
     try:
         for number in range(1, args.runs + 1):
             start = time.monotonic()
+            workers = ["-n", str(args.workers)] if args.workers else []
             result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not needs_model",
-                                     *args.files], cwd=ROOT, capture_output=True, text=True)
+                                     *workers, *args.files], cwd=ROOT, capture_output=True, text=True)
             seconds = time.monotonic() - start
             summary = (result.stdout.strip().splitlines() or [""])[-1]
             runs.append({"run": number, "passed": result.returncode == 0, "seconds": round(seconds, 1), "summary": summary})
@@ -74,7 +76,8 @@ def main() -> int:
         for process in burners:
             process.join(5)
     load = os.getloadavg()
-    report = {"machine": platform.platform(), "cores": os.cpu_count(), "burners": args.burners, "files": args.files,
+    report = {"machine": platform.platform(), "cores": os.cpu_count(), "burners": args.burners, "workers": args.workers,
+              "files": args.files,
               "runs": runs, "passed": sum(r["passed"] for r in runs), "load_average_at_end": load}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
