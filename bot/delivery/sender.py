@@ -204,6 +204,7 @@ class Sender:
         self.stats = SenderStats()
         self._tasks: Set[asyncio.Task] = set()
         self._wake = asyncio.Event()
+        self._next_local: Dict[str, float] = {}  # per channel: the earliest this process sends again (_keep_pace)
 
     def wake(self) -> None:
         """Look for new notices now (call after enqueueing in the same process)."""
@@ -248,6 +249,7 @@ class Sender:
         delay = item.send_at - self.clock()
         if delay > 0:
             await asyncio.sleep(delay)
+        await self._keep_pace(item.channel)
         if self.clock() + self.config.send_timeout >= item.claimed_until:
             self.outbox.release(item)  # too late to finish within the lease: let a fresh claim take it
             return
@@ -283,6 +285,19 @@ class Sender:
             else:
                 self.stats.lost_lease += 1
                 log.error("sender: row %s was delivered after its lease ran out; another sender may send it too", item.id)
+
+    async def _keep_pace(self, channel: str) -> None:
+        """Sends that are late for their slots (this process got no CPU for a while) do not leave in one burst: each
+        goes one pacing interval after this process's previous send on the channel. On time, slots are already that
+        far apart and nothing waits."""
+        pace = self.config.paces.get(channel)
+        if pace is None:
+            return
+        now = self.clock()
+        start = max(now, self._next_local.get(channel, now))
+        self._next_local[channel] = start + 1.0 / pace.per_second  # reserved before any await: tasks queue in turn
+        if start > now:
+            await asyncio.sleep(start - now)
 
     async def _failed_send(self, item: Claimed, error: DeliveryError, doubtful: bool) -> None:
         """Decide what a failed send means: wait, back off, try another account, or give up."""
