@@ -52,6 +52,17 @@ def _test_log():
     yield
 
 
+def pytest_runtest_setup(item) -> None:
+    """Every test starts with asyncio's own event-loop policy. Importing Rasa imports sanic, which installs uvloop's
+    (it cannot watch child processes): a test that starts a subprocess on an asyncio loop after another test in the
+    same worker imported Rasa failed with NotImplementedError (bench/flaky.py, session 7). The engine does the same for
+    the running assistant (bot/conversation/engine.py)."""
+    import asyncio
+
+    if type(asyncio.get_event_loop_policy()).__module__.split(".")[0] == "uvloop":
+        asyncio.set_event_loop_policy(None)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test that needs the trained model (it uses a model fixture, or says so) as ``needs_model``:
     `make test` runs the others while the model trains."""
