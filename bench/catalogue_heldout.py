@@ -4,8 +4,8 @@ bench/data/catalogue_heldout_v4.yml (376 messages) and catalogue_heldout_v5.yml 
 writer who saw neither motcua's data nor v4; 112 of the imported entries, 62 life events, 47 outside) were written
 blind on 2026-11-28 (the writers saw only the national portal's records and, for v5, the catalogue's codes and
 official names); v6 (330) and v7 (392, measured once in session 7; its writer was also given the intent definitions)
-by a third and a fourth writer. v4–v6 are retired: their misses were read. Each message is labelled with an intent and the national code of the procedure meant (or
-``outside: true`` for one the ward does not handle; a ward entry without a code is matched by its official
+by a third and a fourth writer. v4–v6 are retired: their misses were read. Each message is labelled with an intent
+and the national code of the procedure meant (or ``outside: true`` for one the ward does not handle; a ward entry without a code is matched by its official
 name). Each message goes through the trained model (intent, the
 ``procedure`` entity) and, when the catalogue names nothing, the light list (actions/listed.py). Prints aggregates
 only, never a message: the set stays blind (misses are written to bench/results/, not committed; don't read them
