@@ -25,6 +25,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.aspect import aspect
 from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
 from nlu.invite_code import find_invite_codes, invite_intent
@@ -340,6 +341,34 @@ class NamedProcedureClassifier(RuleClassifier):
                 message.set(INTENT, {"name": ranking[0]["name"], "confidence": ranking[0].get("confidence", 0.0)},
                             add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class AspectClassifier(RuleClassifier):
+    """A question about a procedure asks the aspect its question clauses name (:func:`nlu.aspect.aspect`).
+
+    Put it last, after ``NamedProcedureClassifier``: when the classifier's best guess other than ``nlu_fallback`` is
+    one of :data:`PROCEDURE_INTENTS` (it has decided the message asks about a procedure) and the question's cue words
+    decide the aspect, that aspect is the intent, even over a fallback: "Chồng tôi người Nhật, giấy khai sinh của con
+    làm ở phường bị ghi sai, giờ sửa thế nào?" asks how (``ask_procedure``), not where. Other messages (small talk, a
+    dossier, an invite, a message whose cues name no aspect or two) keep what the classifier decided.
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Sets the aspect the question names on messages the classifier took for procedure questions."""
+        for message in messages:
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
+            best = ranking[0].get("name") if ranking else (message.get(INTENT) or {}).get("name")
+            if best not in PROCEDURE_INTENTS:
+                continue
+            name = aspect(message.get(TEXT) or "")
+            if name is None or name == (message.get(INTENT) or {}).get("name"):
+                continue
+            chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
+            intent = {"name": name, "confidence": 1.0}
+            message.set(INTENT, intent, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [intent] + [r for r in ranking if r is not chosen], add_to_output=True)
         return messages
 
 

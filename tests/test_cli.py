@@ -31,7 +31,9 @@ def hostile_lines() -> list:
 @pytest.mark.needs_model
 def test_parse_json_prints_one_object_a_line_in_order_whatever_the_line(settings):
     """One process (each `motcua` process loads the model): the ordered questions, then every hostile line."""
-    lines = ["đăng ký khai sinh cần gì", "dang ky ket hon bao nhieu tien", "tra cứu hồ sơ 000.00.12.H49-251120-0031"]
+    lines = ["đăng ký khai sinh cần gì", "dang ky ket hon bao nhieu tien", "tra cứu hồ sơ 000.00.12.H49-251120-0031",
+             "Giấy khai sinh của con làm ở phường bị ghi sai tên đệm, sửa thế nào?",
+             "Tôi làm hồ sơ ở phường, giấy tờ đủ cả, kết hôn thì mất bao lâu?"]
     hostile = hostile_lines()
     result = run(["parse", "--json"], settings, stdin="\n".join(lines + hostile) + "\n")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -45,6 +47,8 @@ def test_parse_json_prints_one_object_a_line_in_order_whatever_the_line(settings
     assert rows[1]["procedure"]["code"] is not None
     assert {"entity": "dossier_code", "value": "000.00.12.H49-251120-0031"}.items() <= rows[2]["entities"][0].items()
     assert rows[2]["procedure"] is None
+    # the question asks how / how long; the story's "ở phường" and "giấy tờ" do not make it "where" or "which papers"
+    assert [rows[3]["intent"], rows[4]["intent"]] == ["ask_procedure", "ask_processing_time"]
     for row in rows:
         assert set(row) == {"text", "intent", "confidence", "entities", "procedure"}
 

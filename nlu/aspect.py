@@ -1,0 +1,138 @@
+"""Which aspect of a procedure a question asks about, read from its question clauses.
+
+A citizen's message is often a story and a question: "Chồng tôi người Nhật, giấy khai sinh của con làm ở phường bị
+ghi sai tên bố, giờ sửa thế nào?". The intent classifier sees every word, and the story's words pull it off ("ở
+phường" towards ``ask_where``, "giấy" towards ``ask_documents``, "tiền" towards ``ask_fee``): on the catalogue
+held-out sets v4–v7 it chose the labelled aspect for only 71–80 % of the messages. The question itself says which
+aspect is asked, in a few words ("sửa thế nào", "lấy ở đâu", "mất bao lâu", "cần giấy tờ gì"), so this rule reads the
+question clauses only (a clause with a question word; the whole message when none has one) and looks for those cues.
+
+One rule, used by the NLU pipeline (:class:`nlu.components.AspectClassifier`, after the classifier has decided that
+the message asks about a procedure). :func:`aspect` returns an intent of :data:`ASPECTS` or ``None`` when the cues do
+not decide (none, or two specific aspects: "ở đâu, mất bao nhiêu tiền").
+
+The labels follow the intent definitions of ``domain.yml``: how to do it, whether one must or may → ``ask_procedure``;
+which papers → ``ask_documents``; cost → ``ask_fee``; how long → ``ask_processing_time``; where, which office, at the
+ward or online → ``ask_where``; which form, where to get it → ``ask_form``; which legal document → ``ask_legal``.
+A specific aspect outranks the general "làm thế nào" ("cần giấy tờ gì, có cần bản vẽ không" asks for papers); a form
+or a legal basis outranks a place ("mẫu tờ khai lấy ở đâu" asks for the form).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from nlu.normalize import normalize
+
+# the aspects, most specific first (the order breaks ties in :func:`aspects`)
+ASPECTS = ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_where", "ask_procedure")
+
+# a clause asks something when it has a question word (on the normalised text: no diacritics, "ko" -> "khong")
+QUESTION = re.compile(r"\b(?:khong|chua|gi|nao|sao|dau|bao lau|bao nhieu|may ngay|the nao|nhu nao|ai)\b")
+CLAUSE_END = re.compile(r"[?.!;,\n]+")
+
+# cues on the normalised text of the question clauses
+_CUES = {
+    "ask_form": [
+        r"\bmau (?:don|to khai|van ban|so|ct|dk|tk|\w*\d|gi|nao|giay)",
+        r"\b(?:lay|tai|xin|in|dien|kiem|download) (?:mau|to khai|bieu mau)",
+        r"\b(?:mau|to khai)\b.*\b(?:download|tai ve)\b",
+        r"\bto khai\b.*\b(?:lay|tai|mau)\b",
+        r"\bto khai (?:nao|gi)\b",
+        r"\bphieu\b.*\b(?:lay|tai)\b",
+        r"\bbieu mau\b",
+        r"\bdien (?:the nao|nhu the nao|ra sao|sao)\b",
+    ],
+    "ask_legal": [
+        r"\bcan cu (?:phap ly|nao|vao|luat)\b",
+        r"\b(?:luat|nghi dinh|thong tu) (?:nao|gi)\b",
+        r"\b(?:van ban|quy dinh) nao (?:quy dinh|huong dan)\b",
+        r"\btheo (?:van ban|quy dinh) nao\b",
+        r"\bco so phap ly\b",
+        r"\bluat quy dinh (?:the nao|nhu the nao|ra sao|sao)\b",
+        r"\bquy dinh o (?:dau|van ban)\b",
+        r"\bdieu (?:nao|may)\b",
+    ],
+    "ask_fee": [
+        # "phí", not "chi phí mai táng" (a benefit) nor "mai táng phí"
+        r"(?<!chi )(?<!tang )\b(?:le phi|phi)\b(?! mai tang)",
+        r"\bbao nhieu tien\b",
+        r"\bco (?:mat|ton) (?:tien|phi)\b",  # not "mặt tiền" (a façade): both read "mat tien"
+        r"\b(?:mat|ton|het) (?:tien|phi) khong\b",
+        r"\b(?:ton|het) bao nhieu\b",
+        r"\b(?:nop|dong|tra) (?:bao nhieu|le phi)\b",
+        r"\bgia bao nhieu\b",
+        r"\btinh (?:tien|phi)\b",
+        r"\btien\b.*\btinh (?:the nao|nhu the nao|ra sao|sao)\b",
+    ],
+    "ask_processing_time": [
+        r"\b(?:mat|trong|la|thi|het) bao lau\b",
+        r"\bbao lau (?:thi|moi|se|co|xong|duoc|nhan|lay)\b",
+        r"\b(?:may|bao nhieu) (?:ngay|hom|tuan)\b",
+        r"\b(?:bao gio|khi nao) (?:co|xong|lay|nhan)\b",
+        r"\b(?:lay|co) ngay\b",
+        r"\bket qua\b.*\b(?:khi nao|bao gio|bao lau)\b",
+    ],
+    "ask_documents": [
+        # not "phải làm giấy tờ gì" (which procedures) nor "chưa có giấy tờ gì" (a story)
+        r"(?<!lam )(?<!chua co )(?<!khong co )\bgiay to gi\b",
+        r"(?<!lam )\bgiay gi\b",
+        r"\bho so (?:gom|can|co|nop)? ?(?:nhung )?(?:gi|nhung gi)\b",
+        r"\b(?:can|mang|nop|chuan bi)(?: theo| kem| nhung)? (?:gi|nhung gi|giay gi|giay to gi)\b",
+        r"\bcan (?:co )?nhung (?:gi|giay)\b",
+        r"\bkem (?:theo )?(?:gi|nhung gi)\b",
+        r"\bthanh phan ho so\b",
+        r"\bho so gi\b",
+        r"\bco can (?:giay|ban sao|ban goc|ban chinh|so|hop dong|to|bang|anh|xac nhan|bien ban|mang)\b.*\bkhong\b",
+    ],
+    "ask_where": [
+        r"\bo dau\b(?! (?:ngo|nha|lang|xom|duong|pho|hem|thon|ban))",  # not "ở đầu ngõ"
+        r"\b(?:ra|len|den|toi|di) dau\b",
+        r"\b(?:cho|noi) nao\b",
+        r"\b(?:phuong|xa|co quan|cong an|ubnd|bo phan|quay|tinh|huyen) nao\b",
+        r"\b(?:o|tai) (?:phuong|xa|ubnd|cong an|day)\b.*\bduoc khong\b",
+        r"\b(?:lam|nop|xin|dang ky|bao|khai) (?:o|tai|len|ra|ve) (?:phuong|xa|ubnd|cong an|day|que)\b.*\bduoc khong\b",
+        r"\b(?:online|truc tuyen|vneid|dich vu cong|qua mang|qua dien thoai)\b.*\b(?:duoc khong|o dau|app nao|trang nao)\b",
+        r"\b(?:nop|lam|dang ky) (?:truc tuyen|online|qua mang)\b.*\bkhong\b",
+        r"\bco phai ve\b",
+        r"\bai (?:giai quyet|cap|lam|xac nhan|tiep nhan)\b",
+        r"\b(?:nop|gui) (?:cho )?ai\b",
+    ],
+    "ask_procedure": [
+        r"\blam (?:sao|the nao|nhu the nao|nhu nao|gi)\b",
+        r"\b(?:the nao|nhu the nao|ra sao)\b",
+        r"\bthu tuc\b",
+        r"\bphai (?:lam|bao|dang ky|khai bao|xin)\b",
+        r"\bco (?:phai|can|duoc|bi)\b.*\bkhong\b",
+        r"\bcach\b",
+    ],
+}
+CUES = {name: [re.compile(p) for p in patterns] for name, patterns in _CUES.items()}
+
+
+def question_clauses(text: str) -> List[str]:
+    """The normalised clauses of ``text`` that ask something; the whole text when none does."""
+    clauses = [normalize(part) for part in CLAUSE_END.split(text or "") if part.strip()]
+    asked = [clause for clause in clauses if QUESTION.search(clause)]
+    return asked or [normalize(text or "")]
+
+
+def aspects(text: str) -> List[str]:
+    """Every aspect the question clauses of ``text`` have a cue for, in the order of :data:`ASPECTS`."""
+    clauses = question_clauses(text)
+    return [name for name in ASPECTS if any(cue.search(clause) for clause in clauses for cue in CUES[name])]
+
+
+def aspect(text: str) -> Optional[str]:
+    """The aspect ``text`` asks about, or ``None`` when its cues do not decide."""
+    found = aspects(text)
+    specific = [name for name in found if name != "ask_procedure"]
+    if len(specific) == 1:
+        return specific[0]
+    if not specific:
+        return "ask_procedure" if found else None
+    for name in ("ask_form", "ask_legal"):  # "mẫu … lấy ở đâu", "căn cứ luật nào, ai cấp"
+        if name in specific:
+            return name
+    return None

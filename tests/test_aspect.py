@@ -1,0 +1,69 @@
+"""The aspect a procedure question asks (nlu/aspect.py): read from the question, not from the story before it.
+
+These are the answers a citizen notices: asked "giờ sửa thế nào" after a story that mentions the ward, they get the
+steps, not the ward's address; asked where to get a form, they get the form.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nlu.aspect import ASPECTS, aspect
+from nlu.normalize import strip_diacritics
+
+STORY_QUESTIONS = [
+    # the story names the ward, papers or money; the question asks something else
+    ("Con tôi làm khai sinh ở phường năm ngoái, giấy ghi sai tên đệm, giờ sửa thế nào?", "ask_procedure"),
+    ("Nhà tôi nợ tiền sử dụng đất, nay trả xong rồi, muốn xóa nợ trên sổ thì phải làm gì?", "ask_procedure"),
+    ("Bố tôi mất tuần trước ở bệnh viện tỉnh, giấy báo tử có rồi, khai tử ở đâu ạ?", "ask_where"),
+    ("mẹ e ốm nằm 1 chỗ, muốn làm giấy ủy quyền cho e, chứng thực mất bao lâu", "ask_processing_time"),
+    ("Em mở tiệm may nhỏ ở nhà, đăng ký hộ kinh doanh cần giấy tờ gì, có cần hợp đồng thuê nhà không?", "ask_documents"),
+    ("Cho hỏi làm lại cà vẹt xe bị mất thì tốn bao nhiêu tiền", "ask_fee"),
+    ("Tờ khai đăng ký thường trú lấy ở đâu, tải trên mạng được không?", "ask_form"),
+    ("Thủ tục nhận con nuôi trong nước căn cứ luật nào vậy ad", "ask_legal"),
+    ("Con đi học xa, đăng ký tạm trú làm online trên VNeID được không?", "ask_where"),
+    ("Nhà em ở đầu ngõ, đất chưa có sổ, giờ muốn làm sổ thì làm thế nào?", "ask_procedure"),
+    ("Ông tôi hưởng trợ cấp, mất rồi, gia đình có được hỗ trợ chi phí mai táng không?", "ask_procedure"),
+    ("Nhà chưa có giấy tờ gì về đất, ông bà để lại từ xưa, giờ làm sao?", "ask_procedure"),
+]
+
+
+@pytest.mark.parametrize("text, expected", STORY_QUESTIONS)
+def test_the_question_decides_the_aspect(text: str, expected: str) -> None:
+    assert aspect(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", STORY_QUESTIONS)
+def test_typed_without_diacritics_the_aspect_is_the_same(text: str, expected: str) -> None:
+    assert aspect(strip_diacritics(text)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    "chào em",
+    "Làm ở đâu, mất bao nhiêu tiền?",  # two aspects: the classifier decides
+    "😀😀😀",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE procedures; --",
+])
+def test_no_cue_or_two_aspects_leave_it_to_the_classifier(text: str) -> None:
+    assert aspect(text) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_an_aspect_or_none(text: str) -> None:
+    assert aspect(text) in ASPECTS + (None,)
+
+
+@settings(max_examples=100, deadline=None)
+@given(story=st.sampled_from([
+    "Nhà tôi ở phường Mông Dương, có sổ hộ khẩu cũ và tiền tiết kiệm.",
+    "Tôi có đủ giấy tờ rồi, cán bộ phường bảo mẫu mới.",
+    "",
+]), question=st.sampled_from(STORY_QUESTIONS))
+def test_a_story_before_the_question_changes_nothing(story: str, question: tuple) -> None:
+    text, expected = question
+    assert aspect(f"{story} {text}".strip()) == expected
