@@ -64,6 +64,22 @@ def resolved(index, text):
         ("hop dong chung thuc bi ghi sai ten", "sua-loi-sai-sot-trong-giao-dich"),
         ("cccd bi hong lam lai", "cap-lai-the-can-cuoc"),  # unmarked "hong" is teencode for "không"
         ("so hong lan dau lam o dau", "dang-ky-dat-dai-cap-giay-chung-nhan-lan-dau"),
+        # civil status and certification siblings citizens confuse (issue 12, words-a)
+        ("giấy khai sinh của con bị ướt mủn hết chữ, muốn bản mới nộp lớp 1", "cap-ban-sao-trich-luc-ho-tich"),
+        ("gks cua chau bi rach nat roi", "cap-ban-sao-trich-luc-ho-tich"),
+        ("khai sinh làm năm 1990 giờ mất, ủy ban xã bảo không còn lưu", "dang-ky-lai-khai-sinh"),
+        ("gks ghi nhầm quê quán", "thay-doi-cai-chinh-bo-sung-ho-tich"),
+        ("chúng tôi sống chung 10 năm chưa đăng ký kết hôn giờ muốn làm giấy", "dang-ky-ket-hon"),
+        ("mua đất cần chứng minh chưa vợ", "xac-nhan-tinh-trang-hon-nhan"),
+        ("xin bản sao giấy chứng tử để chia đất", "cap-ban-sao-trich-luc-ho-tich"),
+        ("chứng thực bản sao giấy khai sinh", "chung-thuc-ban-sao-tu-ban-chinh"),
+        ("bố không biết chữ muốn điểm chỉ vào giấy ủy quyền", "chung-thuc-chu-ky"),
+        ("bố mất không có di chúc, mấy anh em thỏa thuận chia nhà", "chung-thuc-van-ban-phan-chia-di-san-ma-di-san-la-dong-san"),
+        ("mẹ tôi muốn để lại căn nhà cho em út sau khi mất", "chung-thuc-di-chuc"),
+        ("tôi muốn nhường phần thừa kế của mình cho anh cả", "chung-thuc-van-ban-tu-choi-nhan-di-san"),
+        ("tôi biết tiếng anh tự dịch bảng điểm thì chứng thực thế nào", "chung-thuc-chu-ky-nguoi-dich-ma-nguoi-dich-khong-phai-la"),
+        ("bố mẹ đi làm ở nước ngoài, bà đang nuôi cháu muốn làm giám hộ", "dang-ky-giam-ho"),
+        ("giấy chứng tử của chồng người đài loan bị mất cả sổ", "dang-ky-lai-khai-tu-co-yeu-to-nuoc-ngoai"),
     ],
 )
 def test_everyday_phrasings_find_the_procedure(index, text, expected):
