@@ -72,6 +72,7 @@ _CUES = {
         r"\b(?:may|bao nhieu) (?:ngay|hom|tuan)\b",
         r"\b(?:bao gio|khi nao) (?:co|xong|lay|nhan)\b",
         r"\b(?:lay|co) ngay\b",
+        r"\btrong (?:ngay|buoi)\b",
         r"\bket qua\b.*\b(?:khi nao|bao gio|bao lau)\b",
     ],
     "ask_documents": [
@@ -93,7 +94,8 @@ _CUES = {
         r"\b(?:phuong|xa|co quan|cong an|ubnd|bo phan|quay|tinh|huyen) nao\b",
         r"\b(?:o|tai) (?:phuong|xa|ubnd|cong an|day)\b.*\bduoc khong\b",
         r"\b(?:lam|nop|xin|dang ky|bao|khai) (?:o|tai|len|ra|ve) (?:phuong|xa|ubnd|cong an|day|que)\b.*\bduoc khong\b",
-        r"\b(?:online|truc tuyen|vneid|dich vu cong|qua mang|qua dien thoai)\b.*\b(?:duoc khong|o dau|app nao|trang nao)\b",
+        r"\b(?:online|truc tuyen|vneid|dich vu cong|qua mang|(?:qua|tren) dien thoai|buu dien)\b.*\b(?:duoc khong|o dau|app nao|trang nao)\b",
+        r"\b(?:ra|len|den|ve) (?:phuong|xa|ubnd|cong an)\b.*\bduoc khong\b",
         r"\b(?:nop|lam|dang ky) (?:truc tuyen|online|qua mang)\b.*\bkhong\b",
         r"\bco phai ve\b",
         r"\bai (?:giai quyet|cap|lam|xac nhan|tiep nhan)\b",
@@ -106,6 +108,9 @@ _CUES = {
         r"\bphai (?:lam|bao|dang ky|khai bao|xin)\b",
         r"\bco (?:phai|can|duoc|bi)\b.*\bkhong\b",
         r"\bcach\b",
+        # may it be done at all ("đăng ký lại được không"), will an official come to the house (lưu động)
+        r"\b(?:lam|lam lai|dang ky|dang ky lai|xin|xin lai|sao y|chung thuc|nhap khau|xac nhan|chuyen|cap lai)\b.*\bduoc khong\b",
+        r"\b(?:xuong|den|len|ve|toi) (?:tan )?(?:nha|noi)\b",
     ],
 }
 CUES = {name: [re.compile(p) for p in patterns] for name, patterns in _CUES.items()}

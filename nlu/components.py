@@ -352,15 +352,19 @@ class AspectClassifier(RuleClassifier):
     one of :data:`PROCEDURE_INTENTS` (it has decided the message asks about a procedure) and the question's cue words
     decide the aspect, that aspect is the intent, even over a fallback: "Chồng tôi người Nhật, giấy khai sinh của con
     làm ở phường bị ghi sai, giờ sửa thế nào?" asks how (``ask_procedure``), not where. Other messages (small talk, a
-    dossier, an invite, a message whose cues name no aspect or two) keep what the classifier decided.
+    dossier, an invite, a message whose cues name no aspect or two) keep what the classifier decided, except a
+    fallback on a message that names a catalogue procedure: the classifier was unsure, the resolver found the procedure,
+    and the question's words say what is asked ("tổ dân phố bầu em làm hòa giải viên, phường công nhận thế nào").
     """
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets the aspect the question names on messages the classifier took for procedure questions."""
         for message in messages:
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
-            best = ranking[0].get("name") if ranking else (message.get(INTENT) or {}).get("name")
-            if best not in PROCEDURE_INTENTS:
+            current = (message.get(INTENT) or {}).get("name")
+            best = ranking[0].get("name") if ranking else current
+            unsure_about_named = current == FALLBACK_INTENT and names_procedure(message)
+            if best not in PROCEDURE_INTENTS and not unsure_about_named:
                 continue
             name = aspect(message.get(TEXT) or "")
             if name is None or name == (message.get(INTENT) or {}).get("name"):
