@@ -67,8 +67,9 @@ _CUES = {
         r"\btien\b.*\btinh (?:the nao|nhu the nao|ra sao|sao)\b",
     ],
     "ask_processing_time": [
-        r"\b(?:mat|trong|la|thi|het) bao lau\b",
-        r"\bbao lau (?:thi|moi|se|co|xong|duoc|nhan|lay)\b",
+        # "mất bao lâu", not a citizen's duty ("trong bao lâu phải khai tử" is ask_law, never the office's time limit)
+        r"\b(?:mat|trong|la|thi|het) bao lau\b(?! (?:thi )?phai)",
+        r"\bbao lau (?:thi|moi|se|co|xong|duoc|nhan|lay)\b(?! phai)",
         r"\b(?:may|bao nhieu) (?:ngay|hom|tuan)\b",
         r"\b(?:bao gio|khi nao) (?:co|xong|lay|nhan)\b",
         r"\b(?:lay|co) ngay\b",

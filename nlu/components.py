@@ -344,6 +344,15 @@ class NamedProcedureClassifier(RuleClassifier):
         return messages
 
 
+# intents the classifier confuses with a specific aspect of a named procedure ("làm vneid mức 2 có mất phí không" is
+# the fee of a procedure, not the e-ID guide), and the aspects that may replace them (read sets v1-v7, session 8)
+_SPECIFIC = ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_where")
+ASPECT_OVER = {
+    "ask_law": _SPECIFIC, "ask_counter": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC,
+    "ask_eid": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents"),  # "vneid … ở đâu" stays the guide
+}
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class AspectClassifier(RuleClassifier):
     """A question about a procedure asks the aspect its question clauses name (:func:`nlu.aspect.aspect`).
@@ -354,7 +363,9 @@ class AspectClassifier(RuleClassifier):
     làm ở phường bị ghi sai, giờ sửa thế nào?" asks how (``ask_procedure``), not where. Other messages (small talk, a
     dossier, an invite, a message whose cues name no aspect or two) keep what the classifier decided, except a
     fallback on a message that names a catalogue procedure: the classifier was unsure, the resolver found the procedure,
-    and the question's words say what is asked ("tổ dân phố bầu em làm hòa giải viên, phường công nhận thế nào").
+    and the question's words say what is asked ("tổ dân phố bầu em làm hòa giải viên, phường công nhận thế nào"); and
+    a guess of :data:`ASPECT_OVER` (the law, a counter, the e-ID guide, a complaint about service) on a message that
+    names a procedure and asks one of its specific aspects ("khai sinh có yếu tố nước ngoài mất bao lâu").
     """
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -363,11 +374,13 @@ class AspectClassifier(RuleClassifier):
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
             current = (message.get(INTENT) or {}).get("name")
             best = ranking[0].get("name") if ranking else current
-            unsure_about_named = current == FALLBACK_INTENT and names_procedure(message)
-            if best not in PROCEDURE_INTENTS and not unsure_about_named:
+            named = names_procedure(message)
+            unsure_about_named = current == FALLBACK_INTENT and named
+            specific_only = best in ASPECT_OVER and named and not unsure_about_named
+            if best not in PROCEDURE_INTENTS and not unsure_about_named and not specific_only:
                 continue
             name = aspect(message.get(TEXT) or "")
-            if name is None or name == (message.get(INTENT) or {}).get("name"):
+            if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
                 continue
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}

@@ -67,3 +67,12 @@ def test_any_text_gets_an_aspect_or_none(text: str) -> None:
 def test_a_story_before_the_question_changes_nothing(story: str, question: tuple) -> None:
     text, expected = question
     assert aspect(f"{story} {text}".strip()) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "sinh con trong bao lâu phải đi khai sinh",
+    "bố mất thì trong bao lâu phải đi khai tử",
+    "nguoi nha mat bao lau thi phai bao tu",
+])
+def test_a_citizens_deadline_is_never_the_offices_processing_time(text: str) -> None:
+    assert aspect(text) != "ask_processing_time"
