@@ -84,3 +84,13 @@ def test_a_chapter_a_later_law_repealed_is_never_retrieved_or_quoted():
     assert cited is None or cited["document"] != "02/2011/QH13" or cited["article"] not in (59, 60, 61, 62)
     earlier = law.index.search(question, dt.date(2014, 6, 30), k=10)
     assert any(h.article.document == "02/2011/QH13" and h.article.number in (59, 60, 61, 62) for h in earlier)
+
+
+@pytest.mark.parametrize("question", [
+    "luật hộ tịch mới quy định đăng ký khai sinh thế nào",
+    "luat ho tich moi 2026 co bat buoc di khai sinh ko",
+])
+def test_the_new_law_not_yet_in_force_is_not_quoted_and_the_current_one_is_named(question):
+    answer = ask(question)
+    assert answer.citation is None
+    assert "chưa có hiệu lực (từ 01/3/2027)" in answer.text and "Hiện nay áp dụng Luật Hộ tịch 60/2014/QH13" in answer.text

@@ -92,6 +92,10 @@ def test_an_article_that_answers_how_much_is_still_cited(question, document, art
     "nghia vu quan su nam nay goi may tuoi",
     "di lam tu do thi dong bhxh tu nguyen o dau",
     "mua xe cũ muốn sang tên xe thì làm ở phường được không",
+    "làm hộ chiếu phổ thông lần đầu mất bao lâu",
+    "bán nhà phải nộp thuế bao nhiêu phần trăm",
+    "xin phiếu lý lịch tư pháp để đi xin việc ở đâu",
+    "bo me mat khong de lai di chuc thi chia thua ke the nao",
 ])
 def test_a_topic_no_registered_document_covers_gets_no_citation(question):
     answer = ask(question)

@@ -39,7 +39,8 @@ RETRIEVED = 5         # articles retrieved; a citation must be one of them
 NUMBER = re.compile(r"(?<![\d/])(\d{1,4}(?:\.\d{1,3})?)\s*/\s*(\d{4})(?:\s*/\s*([A-Za-zĐđ0-9-]+))?", re.UNICODE)
 ARTICLE_ASKED = re.compile(r"\bdieu (\d{1,3}[a-z]?)\b")   # "Điều 99", "dieu 28a" in the normalised question
 PASSAGE_ASKED = re.compile(r"\b(?:diem ([a-z]) )?khoan (\d{1,2}) dieu (\d{1,3}[a-z]?)\b")  # "điểm b khoản 5 Điều 5"
-YEAR_AFTER = re.compile(r"(?:nam )?((?:19|20)\d\d)\b")  # "Luật Đất đai 2013", "luat cu tru nam 2006"
+YEAR_AFTER = re.compile(r"(?:(?:moi|cu|sua doi|nam) )*((?:19|20)\d\d)\b")  # "Luật Đất đai 2013", "luat ho tich moi 2026"
+NEWEST_AFTER = re.compile(r"(?:moi|moi nhat|moi ban hanh|vua ban hanh|sap co hieu luc)\b")  # "luật hộ tịch mới"
 KIND_NAMED = re.compile(r"\b(bo luat|luat|phap lenh|nghi dinh|thong tu)\b((?: [a-z]+){0,8}? (?:nam )?((?:19|20)\d\d))?\b")
 KIND_WORDS = {"bo luat": "Bộ luật", "luat": "Luật", "phap lenh": "Pháp lệnh", "nghi dinh": "Nghị định", "thong tu": "Thông tư"}
 LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
@@ -155,8 +156,8 @@ def _year(document: Any) -> set:
 
 def laws_named(register: Register, text: str) -> List[tuple]:
     """Laws the question names by title ("Luật Căn cước", "luat dat dai 2013"): (title as written in the register, year
-    asked or None, the register's documents of that title). The longest title wins ("Luật Căn cước công dân" is not
-    "Luật Căn cước")."""
+    asked or None, the register's documents of that title; only the latest when the question says "mới"). The longest
+    title wins ("Luật Căn cước công dân" is not "Luật Căn cước")."""
     norm = " " + " ".join(syllables(text)) + " "
     titles: Dict[str, List[Any]] = {}
     for document in register:
@@ -169,7 +170,10 @@ def laws_named(register: Register, text: str) -> List[tuple]:
             continue
         after = norm[at + len(phrase) + 2:]
         year = YEAR_AFTER.match(after)
-        found.append((titles[phrase][0].title, int(year.group(1)) if year else None, titles[phrase]))
+        documents = titles[phrase]
+        if year is None and NEWEST_AFTER.match(after):  # "the new law": the latest of that title the register holds
+            documents = sorted(documents, key=lambda d: (d.issued or dt.date.min, d.number))[-1:]
+        found.append((titles[phrase][0].title, int(year.group(1)) if year else None, documents))
         norm = norm[:at] + " " + " ".join("_" for _ in phrase.split()) + " " + norm[at + len(phrase) + 2:]
     return found
 
@@ -271,7 +275,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
             quotable = [d for d in documents if d.quote and register.quotable_on(d.number, day)]
             if not quotable:
                 in_force = [d for d in documents if register.quotable_on(d.number, day)]
-                return Answer(f"{_status_text(register, (in_force or documents)[-1], day)} {_counter(ward)}")
+                current = [d for d in register if d.title == title and d.quote and register.quotable_on(d.number, day)]
+                now = f" Hiện nay áp dụng {current[0].name}." if current and not in_force else ""
+                return Answer(f"{_status_text(register, (in_force or documents)[-1], day)}{now} {_counter(ward)}")
             by_title += [d.number for d in quotable][:1]
     if not named and not by_title:
         topic = outside_topic(law, text)
