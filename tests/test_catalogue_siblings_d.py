@@ -64,6 +64,13 @@ def found(index, text):
         # household business
         ("giấy phép kinh doanh hộ cá thể ghi sai chính tả tên chủ hộ", "dang-ky-cap-nhat-bo-sung-thong-tin-trong-ho-so-dang-ky-ho"),
         ("hồ sơ đăng ký kinh doanh chưa có kết quả mà không muốn mở quán nữa", "dung-thuc-hien-thu-tuc-dang-ky-ho-kinh-doanh"),
+        # construction and land certificates: repair vs lost permit, changed design, extension, moving, trees, misprints
+        ("đập tường làm lại nhà có cần xin phép", "cap-giay-phep-xay-dung-sua-chua-cai-tao-doi-voi-cong-trinh"),
+        ("gpxd muon doi mat bang cong trinh", "cap-dieu-chinh-giay-phep-xay-dung-doi-voi-cong-trinh-cap-iii"),
+        ("chưa xây xong mà giấy phép hết hạn", "gia-han-giay-phep-xay-dung-doi-voi-cong-trinh-cap-iii-cap-iv"),
+        ("muốn dời nguyên cả công trình sang chỗ khác", "cap-giay-phep-di-doi-doi-voi-cong-trinh-cap-iii-cap-iv-cong"),
+        ("cay truoc nha muc goc sap do", "cap-giay-phep-chat-ha-dich-chuyen-cay-xanh"),
+        ("đính chính sổ đỏ in sai diện tích", "dinh-chinh-giay-chung-nhan-da-cap-lan-dau-co-sai-sot"),
     ],
 )
 def test_a_situation_reaches_its_sibling(index, text, expected):
