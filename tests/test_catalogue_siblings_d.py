@@ -71,6 +71,16 @@ def found(index, text):
         ("muốn dời nguyên cả công trình sang chỗ khác", "cap-giay-phep-di-doi-doi-voi-cong-trinh-cap-iii-cap-iv-cong"),
         ("cay truoc nha muc goc sap do", "cap-giay-phep-chat-ha-dich-chuyen-cay-xanh"),
         ("đính chính sổ đỏ in sai diện tích", "dinh-chinh-giay-chung-nhan-da-cap-lan-dau-co-sai-sot"),
+        # social protection, housing, e-ID and data fixes
+        ("mẹ tôi đang hưởng trợ cấp người cao tuổi mới qua đời, có được tiền mai táng không", "ho-tro-chi-phi-mai-tang"),
+        ("xin tien an tang cho nguoi vo gia cu chet", "ho-tro-chi-phi-mai-tang"),
+        ("nhà bị lũ cuốn trôi hết tài sản muốn xét cận nghèo", "cong-nhan-ho-ngheo-ho-can-ngheo"),
+        ("bầu lại ban quản trị tòa nhà thì báo ai", "cong-nhan-ban-quan-tri-nha-chung-cu"),
+        ("cty dang ky tai khoan dinh danh dien tu", "cap-tai-khoan-dinh-danh-dien-tu-cho-co-quan-to-chuc"),
+        ("cap nhat so bhxh vao the can cuoc", "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"),
+        ("thu am giong noi vao can cuoc", "thu-thap-cap-nhat-thong-tin-sinh-trac-hoc-ve-giong-noi-vao"),
+        ("vneid hiện sai dân tộc của con", "dieu-chinh-thong-tin-trong-co-so-du-lieu-quoc-gia-ve-dan-cu"),
+        ("ngân hàng bắt nộp xác nhận thông tin cư trú", "xac-nhan-thong-tin-ve-cu-tru"),
     ],
 )
 def test_a_situation_reaches_its_sibling(index, text, expected):
