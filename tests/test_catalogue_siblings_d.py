@@ -81,6 +81,13 @@ def found(index, text):
         ("thu am giong noi vao can cuoc", "thu-thap-cap-nhat-thong-tin-sinh-trac-hoc-ve-giong-noi-vao"),
         ("vneid hiện sai dân tộc của con", "dieu-chinh-thong-tin-trong-co-so-du-lieu-quoc-gia-ve-dan-cu"),
         ("ngân hàng bắt nộp xác nhận thông tin cư trú", "xac-nhan-thong-tin-ve-cu-tru"),
+        # vehicles, household business and land, last batch
+        ("mua xe qua nhieu doi chu khong lien lac duoc chu cu", "cap-chung-nhan-dang-ky-xe-bien-so-xe-trong-truong-hop-thay"),
+        ("mo quan tra sua can giay phep kinh doanh", "dang-ky-thanh-lap-ho-kinh-doanh"),
+        ("tiệm tạp hóa chuyển sang mặt bằng khác cùng phường, giấy phép kinh doanh phải làm lại gì", "dang-ky-thay-doi-noi-dung-ho-kinh-doanh"),
+        ("đất có nằm trong lộ giới không", "cung-cap-thong-tin-quy-hoach-do-thi-va-nong-thon"),
+        ("tặng đất cho cộng đồng dân cư làm sân chơi", "tang-cho-quyen-su-dung-dat-cho-nha-nuoc-hoac-cong-dong-dan"),
+        ("đất ở được công nhận thiếu so với hạn mức", "xac-dinh-lai-dien-tich-dat-o-cua-ho-gia-dinh-ca-nhan-da-duoc"),
     ],
 )
 def test_a_situation_reaches_its_sibling(index, text, expected):
