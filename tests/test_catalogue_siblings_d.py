@@ -1,0 +1,94 @@
+"""Sibling procedures citizens confuse (issue 12, second round on the identity, land, residence, vehicle, border and
+household-business entries): border passes for Laos, for China and for officials on mission; a lost or a first
+giấy chứng nhận căn cước and data fixes for people of Vietnamese origin; a project's changed decision vs a
+misdrawn one; an an ninh cơ sở member killed vs injured; online vehicle procedures named by VNeID; and situations
+in a citizen's words reaching their procedure."""
+
+import pytest
+
+from bot.catalogue.procedures import index_records, load_catalogue
+from bot.settings import Settings
+from nlu.procedure_index import ProcedureIndex
+
+
+@pytest.fixture(scope="module")
+def index():
+    return ProcedureIndex.from_records(index_records(load_catalogue(Settings.from_env(env={}).catalogue_dir)))
+
+
+def found(index, text):
+    result = index.resolve(text)
+    return result and (result.candidates or [result.id])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # border passes: Laos / China residents / officials on mission; a lost pass
+        ("ở huyện biên giới giáp Lào, muốn sang bên kia đi chợ cần giấy gì", "cap-giay-thong-hanh-bien-gioi-viet-nam-lao-cho-cong-dan-viet"),
+        ("lam giay di lao khong can ho chieu", "cap-giay-thong-hanh-bien-gioi-viet-nam-lao-cho-cong-dan-viet"),
+        ("không có hộ chiếu, đi chợ bên Trung Quốc thì cần giấy gì", "cap-giay-thong-hanh-xuat-nhap-canh-vung-bien-gioi-viet-nam"),
+        ("toi la vien chuc xa giap trung quoc, lam giay thong hanh cong tac", "cap-giay-thong-hanh-xuat-nhap-canh-vung-bien-gioi-viet-nam-1-014364"),
+        ("đánh rơi giấy thông hành sang Trung Quốc", "trinh-bao-mat-giay-thong-hanh-thuc-hien-tai-cap-xa"),
+        ("the di lai doanh nhan apec bi that lac", "trinh-bao-mat-the-abtc-thuc-hien-tai-cap-xa"),
+        # giấy chứng nhận căn cước and data of people of Vietnamese origin
+        ("đánh rơi giấy chứng nhận căn cước của ông ở chợ", "cap-lai-giay-chung-nhan-can-cuoc"),
+        ("người không quốc tịch muốn cập nhật lại nơi ở trong dữ liệu", "dieu-chinh-thong-tin-trong-co-so-du-lieu-quoc-gia-ve-dan-cu-1-014066"),
+        ("tra cứu dữ liệu dân cư của người gốc Việt chưa có quốc tịch", "khai-thac-thong-tin-nguoi-goc-viet-nam-chua-xac-dinh-duoc"),
+        ("xin cung cấp thông tin căn cước của người không quốc tịch", "khai-thac-thong-tin-nguoi-goc-viet-nam-chua-xac-dinh-duoc-1-014057"),
+        ("lấy mẫu gen đưa vào căn cước", "thu-thap-cap-nhat-thong-tin-sinh-trac-hoc-ve-adn-vao-co-so"),
+        ("đổi chứng minh 9 số sang căn cước gắn chip", "cap-doi-the-can-cuoc"),
+        # land: payment form, decisions, mixed use, certificates issued against the law, homestead
+        ("thuê đất nộp tiền hằng năm, muốn đổi sang nộp 1 lần", "chuyen-hinh-thuc-giao-dat-cho-thue-dat"),
+        ("dự án chậm tiến độ xin điều chỉnh thời hạn sử dụng đất", "dieu-chinh-quyet-dinh-giao-dat-cho-thue-dat-cho-phep-chuyen"),
+        ("quyết định giao đất ghi sai vị trí thửa đất", "dieu-chinh-quyet-dinh-giao-dat-cho-thue-dat-cho-phep-chuyen-1-013953"),
+        ("đất nông nghiệp làm thêm quán cà phê mà không chuyển mục đích", "su-dung-dat-ket-hop-da-muc-dich-gia-han-phuong-an-su-dung"),
+        ("phát hiện sổ hồng cấp trái luật", "thu-hoi-giay-chung-nhan-da-cap-lan-dau-khong-dung-quy-dinh"),
+        ("quân nhân chưa có đất ở muốn xin nhà nước giao đất", "giao-dat-o-co-thu-tien-su-dung-dat-khong-thong-qua-dau-gia"),
+        # social protection and security
+        ("thoat can ngheo can giay to gi", "cong-nhan-ho-thoat-ngheo-ho-thoat-can-ngheo-thuong-xuyen"),
+        ("đăng ký xét hộ nghèo năm sau", "cong-nhan-ho-ngheo-ho-can-ngheo-thuong-xuyen-hang-nam"),
+        ("hộ làm muối xin công nhận hộ trung bình", "cong-nhan-ho-lam-nong-nghiep-lam-nghiep-ngu-nghiep-va-diem"),
+        ("tổ an ninh bị tai nạn chết khi truy bắt trộm", "giai-quyet-che-do-chinh-sach-cho-nguoi-tham-gia-luc-luong-1-012538"),
+        ("to bao ve an ninh bi xe dam khi di tuan", "giai-quyet-che-do-chinh-sach-cho-nguoi-tham-gia-luc-luong"),
+        ("trật tự đô thị tịch thu hàng sai thì có được bồi thường không", "giai-quyet-yeu-cau-boi-thuong-tai-co-quan-truc-tiep-quan-ly"),
+        # residence
+        ("sống trên nhà bè thì đăng ký cư trú ở đâu", "xac-nhan-noi-thuong-xuyen-dau-do-su-dung-phuong-tien-vao-muc"),
+        ("nhập khẩu vào nhà thuê cần bao nhiêu mét vuông một người", "xac-nhan-ve-dieu-kien-dien-tich-binh-quan-nha-o-de-dang-ky"),
+        ("ở nhờ không có giấy tờ chỗ ở thì khai báo cư trú sao", "khai-bao-thong-tin-ve-cu-tru-doi-voi-nguoi-chua-du-dieu-kien"),
+        ("con rể ly hôn rồi mà vẫn còn tên trong hộ khẩu", "xoa-dang-ky-thuong-tru"),
+        # vehicles online (VNeID) vs in person
+        ("bán xe rồi nộp lại biển số trên vneid", "thu-hoi-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
+        ("ô tô nhập khẩu mới mua, đăng ký biển số trên vneid", "dang-ky-xe-lan-dau-truc-tuyen-toan-trinh-doi-voi-xe-nhap"),
+        ("cà vẹt bị mất cắp cùng cái ví", "cap-lai-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),  # a twin, not thu hồi
+        # household business
+        ("giấy phép kinh doanh hộ cá thể ghi sai chính tả tên chủ hộ", "dang-ky-cap-nhat-bo-sung-thong-tin-trong-ho-so-dang-ky-ho"),
+        ("hồ sơ đăng ký kinh doanh chưa có kết quả mà không muốn mở quán nữa", "dung-thuc-hien-thu-tuc-dang-ky-ho-kinh-doanh"),
+        # construction and land certificates: repair vs lost permit, changed design, extension, moving, trees, misprints
+        ("đập tường làm lại nhà có cần xin phép", "cap-giay-phep-xay-dung-sua-chua-cai-tao-doi-voi-cong-trinh"),
+        ("gpxd muon doi mat bang cong trinh", "cap-dieu-chinh-giay-phep-xay-dung-doi-voi-cong-trinh-cap-iii"),
+        ("chưa xây xong mà giấy phép hết hạn", "gia-han-giay-phep-xay-dung-doi-voi-cong-trinh-cap-iii-cap-iv"),
+        ("muốn dời nguyên cả công trình sang chỗ khác", "cap-giay-phep-di-doi-doi-voi-cong-trinh-cap-iii-cap-iv-cong"),
+        ("cay truoc nha muc goc sap do", "cap-giay-phep-chat-ha-dich-chuyen-cay-xanh"),
+        ("đính chính sổ đỏ in sai diện tích", "dinh-chinh-giay-chung-nhan-da-cap-lan-dau-co-sai-sot"),
+        # social protection, housing, e-ID and data fixes
+        ("mẹ tôi đang hưởng trợ cấp người cao tuổi mới qua đời, có được tiền mai táng không", "ho-tro-chi-phi-mai-tang"),
+        ("xin tien an tang cho nguoi vo gia cu chet", "ho-tro-chi-phi-mai-tang"),
+        ("nhà bị lũ cuốn trôi hết tài sản muốn xét cận nghèo", "cong-nhan-ho-ngheo-ho-can-ngheo"),
+        ("bầu lại ban quản trị tòa nhà thì báo ai", "cong-nhan-ban-quan-tri-nha-chung-cu"),
+        ("cty dang ky tai khoan dinh danh dien tu", "cap-tai-khoan-dinh-danh-dien-tu-cho-co-quan-to-chuc"),
+        ("cap nhat so bhxh vao the can cuoc", "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"),
+        ("thu am giong noi vao can cuoc", "thu-thap-cap-nhat-thong-tin-sinh-trac-hoc-ve-giong-noi-vao"),
+        ("vneid hiện sai dân tộc của con", "dieu-chinh-thong-tin-trong-co-so-du-lieu-quoc-gia-ve-dan-cu"),
+        ("ngân hàng bắt nộp xác nhận thông tin cư trú", "xac-nhan-thong-tin-ve-cu-tru"),
+        # vehicles, household business and land, last batch
+        ("mua xe qua nhieu doi chu khong lien lac duoc chu cu", "cap-chung-nhan-dang-ky-xe-bien-so-xe-trong-truong-hop-thay"),
+        ("mo quan tra sua can giay phep kinh doanh", "dang-ky-thanh-lap-ho-kinh-doanh"),
+        ("tiệm tạp hóa chuyển sang mặt bằng khác cùng phường, giấy phép kinh doanh phải làm lại gì", "dang-ky-thay-doi-noi-dung-ho-kinh-doanh"),
+        ("đất có nằm trong lộ giới không", "cung-cap-thong-tin-quy-hoach-do-thi-va-nong-thon"),
+        ("tặng đất cho cộng đồng dân cư làm sân chơi", "tang-cho-quyen-su-dung-dat-cho-nha-nuoc-hoac-cong-dong-dan"),
+        ("đất ở được công nhận thiếu so với hạn mức", "xac-dinh-lai-dien-tich-dat-o-cua-ho-gia-dinh-ca-nhan-da-duoc"),
+    ],
+)
+def test_a_situation_reaches_its_sibling(index, text, expected):
+    assert expected in (found(index, text) or [])
