@@ -92,7 +92,7 @@ _CUES = {
         r"\bo dau\b(?! (?:ngo|nha|lang|xom|duong|pho|hem|thon|ban))",  # not "ở đầu ngõ"
         r"\b(?:ra|len|den|toi|di) dau\b",
         r"\b(?:cho|noi) nao\b",
-        r"\b(?:phuong|xa|co quan|cong an|ubnd|bo phan|quay|tinh|huyen) nao\b",
+        r"\b(?:phuong|xa|co quan|cong an|ubnd|bo phan|tinh|huyen) nao\b",  # not "quầy nào": ask_counter
         r"\b(?:o|tai) (?:phuong|xa|ubnd|cong an|day)\b.*\bduoc khong\b",
         r"\b(?:lam|nop|xin|dang ky|bao|khai) (?:o|tai|len|ra|ve) (?:phuong|xa|ubnd|cong an|day|que)\b.*\bduoc khong\b",
         r"\b(?:online|truc tuyen|vneid|dich vu cong|qua mang|(?:qua|tren) dien thoai|buu dien)\b.*\b(?:duoc khong|o dau|app nao|trang nao)\b",

@@ -348,7 +348,8 @@ class NamedProcedureClassifier(RuleClassifier):
 # the fee of a procedure, not the e-ID guide), and the aspects that may replace them (read sets v1-v7, session 8)
 _SPECIFIC = ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_where")
 ASPECT_OVER = {
-    "ask_law": _SPECIFIC, "ask_counter": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC,
+    "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC,
+    "ask_counter": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents"),  # "quầy nào" is its own
     "ask_eid": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents"),  # "vneid … ở đâu" stays the guide
 }
 

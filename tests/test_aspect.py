@@ -45,6 +45,7 @@ def test_typed_without_diacritics_the_aspect_is_the_same(text: str, expected: st
     "chào em",
     "Làm ở đâu, mất bao nhiêu tiền?",  # two aspects: the classifier decides
     "😀😀😀",
+    "làm cccd đến quầy nào",  # the service centre's counter: ask_counter, not a place of the procedure
     "<script>alert(1)</script>",
     "'; DROP TABLE procedures; --",
 ])
