@@ -46,6 +46,7 @@ _CUES = {
     ],
     "ask_legal": [
         r"\bcan cu (?:phap ly|nao|vao|luat)\b",
+        r"\b(?:luat|nghi dinh|thong tu)(?: [a-z]+){0,3} (?:nao|gi) (?:quy dinh|noi|huong dan)\b",
         r"\b(?:luat|nghi dinh|thong tu) (?:nao|gi)\b",
         r"\b(?:van ban|quy dinh) nao (?:quy dinh|huong dan)\b",
         r"\btheo (?:van ban|quy dinh) nao\b",
@@ -70,9 +71,11 @@ _CUES = {
         # "mất bao lâu", not a citizen's duty ("trong bao lâu phải khai tử" is ask_law, never the office's time limit)
         r"\b(?:mat|trong|la|thi|het) bao lau\b(?! (?:thi )?phai)",
         r"\bbao lau (?:thi|moi|se|co|xong|duoc|nhan|lay)\b(?! phai)",
-        r"\b(?:may|bao nhieu) (?:ngay|hom|tuan)\b",
+        r"\b(?:mat|trong|lau|het|sau|duoc|la) (?:may|bao nhieu) (?:ngay|hom|tuan)\b",
+        r"\b(?:may|bao nhieu) (?:ngay|hom|tuan) (?:thi|moi|la|se|co|xong|lay|nhan)\b(?!(?: co)? phai)",
+        r"^(?:may|bao nhieu) (?:ngay|hom|tuan)\b",
         r"\b(?:bao gio|khi nao) (?:co|xong|lay|nhan)\b",
-        r"\b(?:lay|co) ngay\b",
+        r"\b(?:lay|co) (?:ngay|luon)\b",
         r"\btrong (?:ngay|buoi)\b",
         r"\bket qua\b.*\b(?:khi nao|bao gio|bao lau)\b",
     ],
@@ -112,6 +115,8 @@ _CUES = {
         # may it be done at all ("đăng ký lại được không"), will an official come to the house (lưu động)
         r"\b(?:lam|lam lai|dang ky|dang ky lai|xin|xin lai|sao y|chung thuc|nhap khau|xac nhan|chuyen|cap lai)\b.*\bduoc khong\b",
         r"\b(?:xuong|den|len|ve|toi) (?:tan )?(?:nha|noi)\b",
+        # a want with no question at all ("muốn làm giấy thông hành sang bên kia buôn bán"): how to do it
+        r"\b(?:muon|can) (?:lam|xin|dang ky|thoi|chuyen|xac dinh|thu hoi|cap|nhap|mo|tach|doi|sua)\b",
     ],
 }
 CUES = {name: [re.compile(p) for p in patterns] for name, patterns in _CUES.items()}

@@ -286,6 +286,12 @@ class RuleClassifier(GraphComponent):
         return training_data
 
 
+def named_procedures(message: Message) -> set:
+    """The catalogue procedures the resolver found in the message (its id and any numbered candidates)."""
+    return {str(c) for e in message.get(ENTITIES, []) if e.get("entity") == "procedure"
+            for c in [e.get("value"), *(e.get("candidates") or [])] if c}
+
+
 def names_procedure(message: Message) -> bool:
     """Whether the resolver found a catalogue procedure in the message."""
     return any(e.get("entity") == "procedure" for e in message.get(ENTITIES, []))
@@ -349,9 +355,13 @@ class NamedProcedureClassifier(RuleClassifier):
 _SPECIFIC = ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_where")
 ASPECT_OVER = {
     "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC,
-    "ask_counter": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents"),  # "quầy nào" is its own
-    "ask_eid": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents"),  # "vneid … ở đâu" stays the guide
+    "ask_counter": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_procedure"),  # "quầy nào" is its own
+    "ask_eid": _SPECIFIC,
 }
+# the e-ID's own procedures: "tài khoản định danh mức 2 đăng ký ở đâu" stays the e-ID guide (ask_eid); where to do another
+# procedure that can be done on VNeID ("xác nhận cư trú làm trên vneid được không") is a where-question
+E_ID_PROCEDURES = frozenset({"dinh-danh-dien-tu-muc-2", "cap-tai-khoan-dinh-danh-dien-tu-cho-co-quan-to-chuc",
+                             "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -382,6 +392,8 @@ class AspectClassifier(RuleClassifier):
                 continue
             name = aspect(message.get(TEXT) or "")
             if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
+                continue
+            if specific_only and best == "ask_eid" and name == "ask_where" and named_procedures(message) & E_ID_PROCEDURES:
                 continue
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}

@@ -27,6 +27,10 @@ STORY_QUESTIONS = [
     ("Nhà em ở đầu ngõ, đất chưa có sổ, giờ muốn làm sổ thì làm thế nào?", "ask_procedure"),
     ("Ông tôi hưởng trợ cấp, mất rồi, gia đình có được hỗ trợ chi phí mai táng không?", "ask_procedure"),
     ("Nhà chưa có giấy tờ gì về đất, ông bà để lại từ xưa, giờ làm sao?", "ask_procedure"),
+    ("Tôi già yếu rồi, muốn thôi làm tổ trưởng tổ hòa giải", "ask_procedure"),  # a want, no question
+    ("Cháu ở quê lên chơi, ngủ lại mấy hôm thì có phải báo công an không?", "ask_procedure"),  # the story's days
+    ("Sao y bằng đại học thì lấy luôn được không?", "ask_processing_time"),
+    ("Luật nào quy định đăng ký tạm trú vậy ad?", "ask_legal"),
 ]
 
 
