@@ -74,7 +74,7 @@ def found(index, text):
         # social protection, housing, e-ID and data fixes
         ("mẹ tôi đang hưởng trợ cấp người cao tuổi mới qua đời, có được tiền mai táng không", "ho-tro-chi-phi-mai-tang"),
         ("xin tien an tang cho nguoi vo gia cu chet", "ho-tro-chi-phi-mai-tang"),
-        ("nhà bị lũ cuốn trôi hết tài sản muốn xét cận nghèo", "cong-nhan-ho-ngheo-ho-can-ngheo"),
+        ("nhà bị lũ cuốn trôi hết tài sản muốn xét cận nghèo", "cong-nhan-ho-ngheo-ho-can-ngheo-thuong-xuyen-hang-nam"),
         ("bầu lại ban quản trị tòa nhà thì báo ai", "cong-nhan-ban-quan-tri-nha-chung-cu"),
         ("cty dang ky tai khoan dinh danh dien tu", "cap-tai-khoan-dinh-danh-dien-tu-cho-co-quan-to-chuc"),
         ("cap nhat so bhxh vao the can cuoc", "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"),
