@@ -60,7 +60,7 @@ def found(index, text):
         # vehicles online (VNeID) vs in person
         ("bán xe rồi nộp lại biển số trên vneid", "thu-hoi-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
         ("ô tô nhập khẩu mới mua, đăng ký biển số trên vneid", "dang-ky-xe-lan-dau-truc-tuyen-toan-trinh-doi-voi-xe-nhap"),
-        ("cà vẹt bị mất cắp cùng cái ví", "cap-lai-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),  # a twin, not thu hồi
+        ("cà vẹt bị mất cắp cùng cái ví", "cap-lai-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich-1-013082"),  # a twin, not thu hồi
         # household business
         ("giấy phép kinh doanh hộ cá thể ghi sai chính tả tên chủ hộ", "dang-ky-cap-nhat-bo-sung-thong-tin-trong-ho-so-dang-ky-ho"),
         ("hồ sơ đăng ký kinh doanh chưa có kết quả mà không muốn mở quán nữa", "dung-thuc-hien-thu-tuc-dang-ky-ho-kinh-doanh"),

@@ -107,6 +107,22 @@ def test_vehicle_situations_reach_their_registration_procedure(resolver, text, e
 @pytest.mark.parametrize(
     "text, expected",
     [
+        # no word of doing it fully online: the in-person (or partly online) twin, which anyone can do
+        ("thu hồi đăng ký biển số xe cần mang gì", "thu-hoi-giay-chung-nhan-dang-ky-bien-so-xe-thuc-hien-bang"),
+        ("mất biển số xe, cấp lại hết bao nhiêu tiền", "cap-lai-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich-1-013082"),
+        ("xe mới chưa có biển muốn chạy tạm về quê thì xin biển tạm ở đâu", "dang-ky-xe-tam-thoi-thuc-hien-bang-dich-vu-cong-truc-tuyen-1-013086"),
+        # the online words pick the fully online twin
+        ("thu hồi đăng ký xe làm online trên vneid thế nào", "thu-hoi-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
+        ("mat ca vet xe lam lai online toan trinh duoc ko", "cap-lai-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
+    ],
+)
+def test_the_fully_online_twin_only_when_the_message_says_online(resolver, text, expected):
+    assert _found(resolver, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
         ("người gốc việt chưa có quốc tịch muốn cập nhật thông tin và làm giấy chứng nhận căn cước",
          "thu-thap-cap-nhat-thong-tin-cua-nguoi-goc-viet-nam-chua-xac"),
         ("người gốc việt chưa có quốc tịch bị ghi sai năm sinh trong dữ liệu",
