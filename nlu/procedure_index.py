@@ -399,7 +399,9 @@ class ProcedureIndex:
             entry = self.entries[cued[0]]
             return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3), **found)
         tied = [pid for pid, (value, _, phrase) in ranked if phrase.tokens.norm == top_phrase.tokens.norm and abs(value - top_value) < 1e-9]
-        entry = self.entries[top_id]
+        # equal twins: the plain one first (a variant none of whose qualifiers the message names is the less likely
+        # answer: "nộp lại cà vẹt" is the in-person thu hồi, not the fully online one), then the shorter name
+        entry = self.entries[min(tied, key=lambda pid: (pid in self._variants, len(self.entries[pid].name), pid))]
         return Resolution(
             id=entry.id,
             code=entry.code,

@@ -114,6 +114,8 @@ def test_vehicle_situations_reach_their_registration_procedure(resolver, text, e
         # the online words pick the fully online twin
         ("thu hồi đăng ký xe làm online trên vneid thế nào", "thu-hoi-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
         ("mat ca vet xe lam lai online toan trinh duoc ko", "cap-lai-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
+        # twins matched by the same words: the plain one answers, the online one stays among the choices
+        ("xe cũ nát quá rồi, có phải nộp lại cà vẹt không", "thu-hoi-giay-chung-nhan-dang-ky-bien-so-xe-thuc-hien-bang"),
     ],
 )
 def test_the_fully_online_twin_only_when_the_message_says_online(resolver, text, expected):
