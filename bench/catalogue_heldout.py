@@ -5,8 +5,9 @@ writer who saw neither motcua's data nor v4; 112 of the imported entries, 62 lif
 blind on 2026-11-28 (the writers saw only the national portal's records and, for v5, the catalogue's codes and
 official names); v6 (330) and v7 (392, measured once in session 7; its writer was also given the intent definitions)
 by a third and a fourth writer; v8 (470, session 8: 235 without diacritics, all 113 new entries, 166 life events, 69
-outside) by a fifth writer given the intent definitions of nlu/aspect.py. v4–v7 are retired: their misses were read
-(v7's after its one measurement, to write nlu/aspect.py). Each message is labelled with an intent
+outside) by a fifth writer given the intent definitions of nlu/aspect.py; v9 (452, session 8: 234 without diacritics,
+233 life events, 65 outside) by a sixth. v4–v8 are retired: their misses were read (v7's and v8's after their one
+measurement, to write nlu/aspect.py and fix the catalogue). Each message is labelled with an intent
 and the national code of the procedure meant (or ``outside: true`` for one the ward does not handle; a ward entry without a code is matched by its official
 name). Each message goes through the trained model (intent, the
 ``procedure`` entity) and, when the catalogue names nothing, the light list (actions/listed.py). Prints aggregates
@@ -53,7 +54,7 @@ def share(rows: List[bool]) -> str:
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path)
-    parser.add_argument("--set", default="v6", choices=("v4", "v5", "v6", "v7", "v8"))
+    parser.add_argument("--set", default="v6", choices=("v4", "v5", "v6", "v7", "v8", "v9"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     path = ROOT / "bench" / "data" / f"catalogue_heldout_{args.set}.yml"
