@@ -109,3 +109,19 @@ def test_no_outside_phrase_is_a_topic_people_are_answered_on():
     said += [" " + " ".join(syllables(a.heading)) + " " for a in LAW.index.articles]
     assert LAW.outside, "outside.yml is read"
     assert [p for p in LAW.outside if any(f" {p} " in s for s in said)] == []
+
+
+@pytest.mark.parametrize("question, said", [
+    ("bán đất thì thuế thu nhập cá nhân phải đóng mấy %", "Tỷ lệ phần trăm"),
+    ("diện tích tối thiểu để tách thửa đất ở tại phường là bao nhiêu m2", "Diện tích cụ thể"),
+    ("mức chuẩn trợ giúp xã hội hiện nay là bao nhiêu đồng một tháng", "76/2024/NĐ-CP"),
+])
+def test_a_figure_the_article_does_not_state_or_a_later_text_may_have_changed_is_not_quoted(question, said):
+    answer = ask(question)
+    assert answer.citation is None and said in answer.text and "Bộ phận Một cửa" in answer.text
+
+
+def test_a_percentage_the_article_states_is_still_quoted():
+    answer = ask("bầu hòa giải viên ở tổ dân phố cần bao nhiêu phần trăm hộ gia đình đồng ý")
+    assert answer.citation is not None and answer.citation["document"] == "35/2013/QH13"
+

@@ -45,8 +45,13 @@ KIND_NAMED = re.compile(r"\b(bo luat|luat|phap lenh|nghi dinh|thong tu)\b((?: [a
 KIND_WORDS = {"bo luat": "Bộ luật", "luat": "Luật", "phap lenh": "Pháp lệnh", "nghi dinh": "Nghị định", "thong tu": "Thông tư"}
 LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
 # a sum of money asked ("bao nhiêu tiền", "lệ phí ... bao nhiêu", "phạt bao nhiêu"), read without abbreviation expansion
-MONEY_ASKED = re.compile(r"\bbao nhieu tien\b|\b(?:le phi|phi|phat|dong|nop|tien)(?: [a-z0-9]+){0,4} bao nhieu\b"
-                         r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met)\b)")  # not "bao nhiêu ngày"
+MONEY_ASKED = re.compile(r"\bbao nhieu (?:tien|dong|trieu|nghin|ngan)\b"
+                         r"|\b(?:le phi|phi|phat|dong|nop|tien|gia|muc chuan|luong)(?: [a-z0-9]+){0,4} (?:bao nhieu|toi da bao nhieu)\b"
+                         r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met|phan tram)\b)")  # not "bao nhiêu ngày"
+PERCENT_ASKED = re.compile(r"\b(?:bao nhieu|may) (?:phan tram|%)|\b(?:bao nhieu|may) ?%")   # "đóng mấy %", "bao nhiêu phần trăm"
+AREA_ASKED = re.compile(r"\bbao nhieu (?:m2|met vuong|m vuong|met)\b")                      # "tối thiểu bao nhiêu m2"
+PERCENT = re.compile(r"\d\s*%|phần trăm")
+AREA = re.compile(r"\d\s*(?:m2|m²|mét vuông)")
 AMOUNT = re.compile(r"\d[\d.,]*\s*(?:nghìn |triệu |tỷ )?đồng")  # "360.000 đồng", "2 triệu đồng" in an article
 NOT_SURE = ("Em chưa chắc điều luật nào trả lời đúng câu hỏi này nên không trích dẫn, để tránh sai. "
             "Anh/chị hỏi trực tiếp tại Bộ phận Một cửa của phường hoặc cán bộ trực{contact} giúp em.")
@@ -188,6 +193,28 @@ def money_asked(text: str) -> bool:
     return bool(MONEY_ASKED.search(_plain(text)))
 
 
+def quantity_asked(text: str) -> Optional[str]:
+    """The kind of figure a question asks for: "money", "percent", "area", or None."""
+    plain = _plain(text).replace("%", " % ")
+    raw = (text or "").lower()
+    if PERCENT_ASKED.search(plain) or ("%" in raw and re.search(r"\b(?:bao nhieu|may)\b", plain)):
+        return "percent"
+    if AREA_ASKED.search(plain):
+        return "area"
+    return "money" if money_asked(text) else None
+
+
+def states_quantity(article: Any, guide: Any, kind: str) -> bool:
+    """Whether an article can answer the figure asked: it states one of that kind (a sum in đồng, a percentage, an
+    area), or, for money, people ask it money questions (its guide: "tiền cấp dưỡng nuôi con bao nhiêu" is answered by
+    who sets the amount)."""
+    if kind == "percent":
+        return bool(PERCENT.search(article.text))
+    if kind == "area":
+        return bool(AREA.search(article.text))
+    return states_amount(article, guide)
+
+
 def states_amount(article: Any, guide: Any) -> bool:
     """Whether an article can answer "how much money": it states a sum in đồng, or people ask it money questions
     (its guide in questions.yml: "tiền cấp dưỡng nuôi con bao nhiêu" is answered by who sets the amount)."""
@@ -317,10 +344,17 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     article = hit.article
     if not check_citation(register, article.document, article.number, day, hits):
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
-    if article_number is None and money_asked(text) and not states_amount(article, law.index.guides.get(article.key)):
-        return Answer("Số tiền cụ thể anh/chị hỏi (lệ phí, mức đóng, mức phạt...) không có trong các văn bản em đã đối chiếu, "
-                      f"nên em không trích dẫn. {_counter(ward)}", hits=hits)
+    kind = quantity_asked(text) if article_number is None else None
+    if kind and not states_quantity(article, law.index.guides.get(article.key), kind):
+        asked = {"money": "Số tiền cụ thể anh/chị hỏi (lệ phí, mức đóng, mức phạt...)", "percent": "Tỷ lệ phần trăm anh/chị hỏi",
+                 "area": "Diện tích cụ thể anh/chị hỏi"}[kind]
+        return Answer(f"{asked} không có trong các văn bản em đã đối chiếu, nên em không trích dẫn. {_counter(ward)}", hits=hits)
     document = register.get(article.document)
+    unread = [a.document for a in document.amended_by if not (register.get(a.document) and register.get(a.document).quote)]
+    if kind in ("money", "percent") and unread and document.caveat:  # the register warns the text lacks them:
+        # "mức chuẩn trợ giúp xã hội hiện nay" is quoted from the 2021 original, whose sums a later decree changed
+        return Answer(f"Con số anh/chị hỏi có thể đã được sửa bởi {', '.join(unread)} mà em chưa có toàn văn để đối chiếu, "
+                      f"nên em không trích dẫn con số cũ. {_counter(ward)}", hits=hits)
     label, sentence = best_sentence(article, text, skip=lambda p: document.repealed(article.number, p.clause, p.point, day) is not None)
     if not sentence:  # every passage of the article is repealed on that day
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
