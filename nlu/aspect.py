@@ -57,7 +57,7 @@ _CUES = {
     ],
     "ask_fee": [
         # "phí", not "chi phí mai táng" (a benefit) nor "mai táng phí"
-        r"(?<!chi )(?<!tang )\b(?:le phi|phi)\b(?! mai tang)",
+        r"(?<!chi )(?<!tang )(?<!phap ly mien )\b(?:le phi|phi)\b(?! mai tang)",  # nor "trợ giúp pháp lý miễn phí"
         r"\bbao nhieu tien\b",
         r"\bco (?:mat|ton) (?:tien|phi)\b",  # not "mặt tiền" (a façade): both read "mat tien"
         r"\b(?:mat|ton|het) (?:tien|phi) khong\b",

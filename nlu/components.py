@@ -355,6 +355,7 @@ class NamedProcedureClassifier(RuleClassifier):
 _SPECIFIC = ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_where")
 ASPECT_OVER = {
     "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC,
+    "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": _SPECIFIC + ("ask_procedure",),
     "ask_counter": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_procedure"),  # "quầy nào" is its own
     "ask_eid": _SPECIFIC,
 }
