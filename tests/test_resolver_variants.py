@@ -73,6 +73,7 @@ def test_a_variant_group_named_in_the_message_picks_the_variant(resolver, text, 
     "text, expected",
     [
         ("làm khai sinh cho con", "dang-ky-khai-sinh"),
+        ("bố tôi mất tại nhà tối qua, đi khai tử ở đâu", "dang-ky-khai-tu"),  # where it happened, not lưu động
         ("đăng ký kết hôn cần gì", "dang-ky-ket-hon"),
         ("cập nhật khai sinh cho con ngày chủ nhật được không", "dang-ky-khai-sinh"),  # "cập nhật" is not Japan
         ("chấm dứt giám hộ cho cháu đủ 18 tuổi", "dang-ky-cham-dut-giam-ho"),  # a variant's own words need its qualifier
