@@ -24,7 +24,11 @@ def inputs(root: Path) -> List[Path]:
     """Every file the model depends on."""
     files = [root / "config.yml", root / "domain.yml", *(root / f for f in TRAINING_FILES)]
     files += sorted((root / "data" / "procedures").glob("*.yml"))
+    files += sorted((root / "data" / "procedures" / "variants").glob("*.yml"))  # the variant cue groups
+    files += sorted((root / "data" / "procedure_list").glob("*.yml"))  # the light list guards the resolver
     files += sorted((root / "nlu").glob("*.py"))
+    # how catalogue and list files become the resolver's records (nlu.components fingerprints them too)
+    files += [root / "bot" / "catalogue" / "procedures.py", root / "bot" / "catalogue" / "procedure_list.py"]
     return files
 
 
