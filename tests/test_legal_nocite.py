@@ -125,3 +125,13 @@ def test_a_percentage_the_article_states_is_still_quoted():
     answer = ask("bầu hòa giải viên ở tổ dân phố cần bao nhiêu phần trăm hộ gia đình đồng ý")
     assert answer.citation is not None and answer.citation["document"] == "35/2013/QH13"
 
+
+def test_a_provincial_decision_number_not_in_the_register_is_said_unknown():
+    answer = ask("Quyết định 999/QĐ-UBND của tỉnh về thù lao hòa giải viên quy định bao nhiêu?")
+    assert answer.citation is None and "999/QĐ-UBND" in answer.text
+
+
+def test_a_sum_asked_to_be_confirmed_from_an_outdated_text_is_not_quoted():
+    answer = ask("mức chuẩn trợ giúp xã hội 360 nghìn, mẹ em hệ số 2 thì được 720 nghìn đúng không")
+    assert answer.citation is None and "76/2024/NĐ-CP" in answer.text
+

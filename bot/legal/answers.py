@@ -37,6 +37,7 @@ CONFIDENCE = 20.0     # BM25 score x coverage of the best article under which no
                       # questions reach <= 17, answered ones >= 25 but one; tuned on bench/data/legal_dev.yml only)
 RETRIEVED = 5         # articles retrieved; a citation must be one of them
 NUMBER = re.compile(r"(?<![\d/])(\d{1,4}(?:\.\d{1,3})?)\s*/\s*(\d{4})(?:\s*/\s*([A-Za-zĐđ0-9-]+))?", re.UNICODE)
+NUMBER_NO_YEAR = re.compile(r"(?<![\d/])\d{1,5}\s*/\s*(?:QĐ|NQ|CT|KH|TB)-[A-ZĐ]{2,}\b", re.UNICODE)  # "999/QĐ-UBND"
 ARTICLE_ASKED = re.compile(r"\bdieu (\d{1,3}[a-z]?)\b")   # "Điều 99", "dieu 28a" in the normalised question
 PASSAGE_ASKED = re.compile(r"\b(?:diem ([a-z]) )?khoan (\d{1,2}) dieu (\d{1,3}[a-z]?)\b")  # "điểm b khoản 5 Điều 5"
 YEAR_AFTER = re.compile(r"(?:(?:moi|cu|sua doi|nam) )*((?:19|20)\d\d)\b")  # "Luật Đất đai 2013", "luat ho tich moi 2026"
@@ -48,6 +49,8 @@ LAW_KINDS = ("Luật", "Bộ luật")                             # named by tit
 MONEY_ASKED = re.compile(r"\bbao nhieu (?:tien|dong|trieu|nghin|ngan)\b"
                          r"|\b(?:le phi|phi|phat|dong|nop|tien|gia|muc chuan|luong)(?: [a-z0-9]+){0,4} (?:bao nhieu|toi da bao nhieu)\b"
                          r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met|phan tram)\b)")  # not "bao nhiêu ngày"
+# a sum stated and asked to be confirmed ("hệ số 1,5 được 540 nghìn đúng không")
+SUM_CONFIRMED = re.compile(r"\b\d[\d.,]*\s*(?:nghin|ngan|trieu|dong|k)\b.*\b(?:dung|phai|that)\s*(?:khong|ko|k|hong)\b")
 PERCENT_ASKED = re.compile(r"\b(?:bao nhieu|may) (?:phan tram|%)|\b(?:bao nhieu|may) ?%")   # "đóng mấy %", "bao nhiêu phần trăm"
 AREA_ASKED = re.compile(r"\bbao nhieu (?:m2|met vuong|m vuong|met)\b")                      # "tối thiểu bao nhiêu m2"
 PERCENT = re.compile(r"\d\s*%|phần trăm")
@@ -84,11 +87,13 @@ def check_citation(register: Register, document: str, article: int, day: dt.date
 
 
 def numbers_asked(text: str) -> List[str]:
-    """Document numbers written in the question ("999/2025", "118/2025/NĐ-CP")."""
+    """Document numbers written in the question ("999/2025", "118/2025/NĐ-CP", a decision without its year
+    "999/QĐ-UBND")."""
     found = []
     for match in NUMBER.finditer(text or ""):
         number, year, suffix = match.groups()
         found.append(f"{number}/{year}" + (f"/{suffix}" if suffix else ""))
+    found += [m.group(0).replace(" ", "") for m in NUMBER_NO_YEAR.finditer(text or "")]
     return found
 
 
@@ -189,8 +194,9 @@ def _plain(text: str) -> str:
 
 
 def money_asked(text: str) -> bool:
-    """Whether the question asks for a sum of money (a fee, a fine, a contribution, an allowance)."""
-    return bool(MONEY_ASKED.search(_plain(text)))
+    """Whether the question asks for a sum of money (a fee, a fine, a contribution, an allowance), or to confirm one."""
+    plain = _plain(text)
+    return bool(MONEY_ASKED.search(plain) or SUM_CONFIRMED.search(plain))
 
 
 def quantity_asked(text: str) -> Optional[str]:
