@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from aiohttp import web
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.channels import kiosk, webchat
@@ -227,7 +227,9 @@ def test_the_kiosk_answers_every_body_politely_or_with_a_clear_4xx(server, clien
 @FAST
 @given(procedure=st.one_of(hostile_text, st.sampled_from(["dang-ky-khai-sinh", "../../etc/passwd", "..", "%00", "a" * 500])))
 def test_a_kiosk_slip_of_any_name_is_a_slip_or_a_clear_404(server, client, procedure):
-    response = assert_clear_answer(client.get("/api/kiosk/slip/" + quote(procedure or "x", safe="")))
+    path = "/api/kiosk/slip/" + quote(procedure or "x", safe="")
+    assume(len(path) < 60_000)  # no client sends a longer URL (httpx refuses one over 64 KiB before it leaves)
+    response = assert_clear_answer(client.get(path))
     assert response.status_code in (200, 404) or len(quote(procedure, safe="")) > 2000  # over aiohttp's 8 KiB request line: 400
 
 
