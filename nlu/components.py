@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.aspect import aspect
+from nlu.aspect import ASPECTS, aspect
 from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
 from nlu.invite_code import find_invite_codes, invite_intent
@@ -294,7 +294,7 @@ def named_procedures(message: Message) -> set:
 
 def names_procedure(message: Message) -> bool:
     """Whether the resolver found a catalogue procedure in the message."""
-    return any(e.get("entity") == "procedure" for e in message.get(ENTITIES, []))
+    return bool(named_procedures(message))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -351,13 +351,12 @@ class NamedProcedureClassifier(RuleClassifier):
 
 
 # intents the classifier confuses with a specific aspect of a named procedure ("làm vneid mức 2 có mất phí không" is
-# the fee of a procedure, not the e-ID guide), and the aspects that may replace them (read sets v1-v7, session 8)
-_SPECIFIC = ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_where")
+# the fee of a procedure, not the e-ID guide), and the aspects that may replace them (read sets v1-v9, session 8)
+_SPECIFIC = tuple(a for a in ASPECTS if a != "ask_procedure")
 ASPECT_OVER = {
-    "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC,
-    "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": _SPECIFIC + ("ask_procedure",),
-    "ask_counter": ("ask_form", "ask_legal", "ask_fee", "ask_processing_time", "ask_documents", "ask_procedure"),  # "quầy nào" is its own
-    "ask_eid": _SPECIFIC,
+    "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC, "ask_eid": _SPECIFIC,
+    "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": ASPECTS,
+    "ask_counter": tuple(a for a in ASPECTS if a != "ask_where"),  # "quầy nào" is its own where-question
 }
 # the e-ID's own procedures: "tài khoản định danh mức 2 đăng ký ở đâu" stays the e-ID guide (ask_eid); where to do another
 # procedure that can be done on VNeID ("xác nhận cư trú làm trên vneid được không") is a where-question
@@ -386,7 +385,8 @@ class AspectClassifier(RuleClassifier):
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
             current = (message.get(INTENT) or {}).get("name")
             best = ranking[0].get("name") if ranking else current
-            named = names_procedure(message)
+            procedures = named_procedures(message)
+            named = bool(procedures)
             unsure_about_named = current == FALLBACK_INTENT and named
             specific_only = best in ASPECT_OVER and named and not unsure_about_named
             if best not in PROCEDURE_INTENTS and not unsure_about_named and not specific_only:
@@ -394,7 +394,7 @@ class AspectClassifier(RuleClassifier):
             name = aspect(message.get(TEXT) or "")
             if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
                 continue
-            if specific_only and best == "ask_eid" and name == "ask_where" and named_procedures(message) & E_ID_PROCEDURES:
+            if specific_only and best == "ask_eid" and name == "ask_where" and procedures & E_ID_PROCEDURES:
                 continue
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}

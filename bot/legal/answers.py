@@ -51,7 +51,7 @@ MONEY_ASKED = re.compile(r"\bbao nhieu (?:tien|dong|trieu|nghin|ngan)\b"
                          r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met|phan tram)\b)")  # not "bao nhiêu ngày"
 # a sum stated and asked to be confirmed ("hệ số 1,5 được 540 nghìn đúng không")
 SUM_CONFIRMED = re.compile(r"\b\d[\d.,]*\s*(?:nghin|ngan|trieu|dong|k)\b.*\b(?:dung|phai|that)\s*(?:khong|ko|k|hong)\b")
-PERCENT_ASKED = re.compile(r"\b(?:bao nhieu|may) (?:phan tram|%)|\b(?:bao nhieu|may) ?%")   # "đóng mấy %", "bao nhiêu phần trăm"
+PERCENT_ASKED = re.compile(r"\b(?:bao nhieu|may) phan tram\b")  # "bao nhiêu phần trăm" ("mấy %": see quantity_asked)
 AREA_ASKED = re.compile(r"\bbao nhieu (?:m2|met vuong|m vuong|met)\b")                      # "tối thiểu bao nhiêu m2"
 PERCENT = re.compile(r"\d\s*%|phần trăm")
 AREA = re.compile(r"\d\s*(?:m2|m²|mét vuông)")
@@ -201,9 +201,8 @@ def money_asked(text: str) -> bool:
 
 def quantity_asked(text: str) -> Optional[str]:
     """The kind of figure a question asks for: "money", "percent", "area", or None."""
-    plain = _plain(text).replace("%", " % ")
-    raw = (text or "").lower()
-    if PERCENT_ASKED.search(plain) or ("%" in raw and re.search(r"\b(?:bao nhieu|may)\b", plain)):
+    plain = _plain(text)  # no "%" left in it: the sign is looked for in the text as typed
+    if PERCENT_ASKED.search(plain) or ("%" in (text or "") and re.search(r"\b(?:bao nhieu|may)\b", plain)):
         return "percent"
     if AREA_ASKED.search(plain):
         return "area"
@@ -356,9 +355,11 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
                  "area": "Diện tích cụ thể anh/chị hỏi"}[kind]
         return Answer(f"{asked} không có trong các văn bản em đã đối chiếu, nên em không trích dẫn. {_counter(ward)}", hits=hits)
     document = register.get(article.document)
-    unread = [a.document for a in document.amended_by if not (register.get(a.document) and register.get(a.document).quote)]
-    if kind in ("money", "percent") and unread and document.caveat:  # the register warns the text lacks them:
-        # "mức chuẩn trợ giúp xã hội hiện nay" is quoted from the 2021 original, whose sums a later decree changed
+    # the register warns the text lacks a later amendment it does not hold: "mức chuẩn trợ giúp xã hội hiện nay" is
+    # quoted from the 2021 original, whose sums a later decree changed
+    unread = [a.document for a in document.amended_by
+              if not getattr(register.get(a.document), "quote", False)] if kind in ("money", "percent") and document.caveat else []
+    if unread:
         return Answer(f"Con số anh/chị hỏi có thể đã được sửa bởi {', '.join(unread)} mà em chưa có toàn văn để đối chiếu, "
                       f"nên em không trích dẫn con số cũ. {_counter(ward)}", hits=hits)
     label, sentence = best_sentence(article, text, skip=lambda p: document.repealed(article.number, p.clause, p.point, day) is not None)
