@@ -40,15 +40,18 @@ NUMBER = re.compile(r"(?<![\d/])(\d{1,4}(?:\.\d{1,3})?)\s*/\s*(\d{4})(?:\s*/\s*(
 NUMBER_NO_YEAR = re.compile(r"(?<![\d/])\d{1,5}\s*/\s*(?:QĐ|NQ|CT|KH|TB)-[A-ZĐ]{2,}\b", re.UNICODE)  # "999/QĐ-UBND"
 ARTICLE_ASKED = re.compile(r"\bdieu (\d{1,3}[a-z]?)\b")   # "Điều 99", "dieu 28a" in the normalised question
 PASSAGE_ASKED = re.compile(r"\b(?:diem ([a-z]) )?khoan (\d{1,2}) dieu (\d{1,3}[a-z]?)\b")  # "điểm b khoản 5 Điều 5"
+PASSAGE_ASKED_REVERSED = re.compile(r"\bdieu (\d{1,3}[a-z]?) khoan (\d{1,2})(?: diem ([a-z]))?\b")  # "điều 5 khoản 5 điểm c"
 YEAR_AFTER = re.compile(r"(?:(?:moi|cu|sua doi|nam) )*((?:19|20)\d\d)\b")  # "Luật Đất đai 2013", "luat ho tich moi 2026"
 NEWEST_AFTER = re.compile(r"(?:moi|moi nhat|moi ban hanh|vua ban hanh|sap co hieu luc)\b")  # "luật hộ tịch mới"
 KIND_NAMED = re.compile(r"\b(bo luat|luat|phap lenh|nghi dinh|thong tu)\b((?: [a-z]+){0,8}? (?:nam )?((?:19|20)\d\d))?\b")
 KIND_WORDS = {"bo luat": "Bộ luật", "luat": "Luật", "phap lenh": "Pháp lệnh", "nghi dinh": "Nghị định", "thong tu": "Thông tư"}
 LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
 # a sum of money asked ("bao nhiêu tiền", "lệ phí ... bao nhiêu", "phạt bao nhiêu"), read without abbreviation expansion
-MONEY_ASKED = re.compile(r"\bbao nhieu (?:tien|dong|trieu|nghin|ngan)\b"
-                         r"|\b(?:le phi|phi|phat|dong|nop|tien|gia|muc chuan|luong)(?: [a-z0-9]+){0,4} (?:bao nhieu|toi da bao nhieu)\b"
-                         r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met|phan tram)\b)")  # not "bao nhiêu ngày"
+MONEY_ASKED = re.compile(r"\bbao nhieu (?:tien|dong|trieu|nghin|ngan|phi|le phi)\b"
+                         r"|\bbao nhieu (?:1|mot) (?:m2|met vuong|met|m)\b"  # "giá đất bao nhiêu 1 m2"
+                         r"|\b(?:le phi|phi|phat|dong|nop|tien|gia(?! dinh| han| tri)|muc chuan|luong)(?: [a-z0-9]+){0,6} "
+                         r"(?:la |het |mat )?(?:bao nhieu|toi da bao nhieu)\b"
+                         r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met|phan tram|con|ho|khoan|loai|buoc)\b)")
 # a sum stated and asked to be confirmed ("hệ số 1,5 được 540 nghìn đúng không")
 SUM_CONFIRMED = re.compile(r"\b\d[\d.,]*\s*(?:nghin|ngan|trieu|dong|k)\b.*\b(?:dung|phai|that)\s*(?:khong|ko|k|hong)\b")
 PERCENT_ASKED = re.compile(r"\b(?:bao nhieu|may) phan tram\b")  # "bao nhiêu phần trăm" ("mấy %": see quantity_asked)
@@ -155,8 +158,12 @@ def article_asked(text: str) -> Optional[str]:
 
 def passage_asked(text: str) -> Optional[tuple]:
     """(clause, point or None) of the passage a question names ("điểm b khoản 5 Điều 5" -> (5, "b")), None when none."""
-    match = PASSAGE_ASKED.search(_plain(text))
-    return (int(match.group(2)), match.group(1)) if match else None
+    plain = _plain(text)
+    match = PASSAGE_ASKED.search(plain)
+    if match:
+        return int(match.group(2)), match.group(1)
+    match = PASSAGE_ASKED_REVERSED.search(plain)
+    return (int(match.group(2)), match.group(3)) if match else None
 
 
 def _year(document: Any) -> set:
@@ -349,8 +356,8 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     article = hit.article
     if not check_citation(register, article.document, article.number, day, hits):
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
-    kind = quantity_asked(text) if article_number is None else None
-    if kind and not states_quantity(article, law.index.guides.get(article.key), kind):
+    kind = quantity_asked(text)
+    if kind and article_number is None and not states_quantity(article, law.index.guides.get(article.key), kind):
         asked = {"money": "Số tiền cụ thể anh/chị hỏi (lệ phí, mức đóng, mức phạt...)", "percent": "Tỷ lệ phần trăm anh/chị hỏi",
                  "area": "Diện tích cụ thể anh/chị hỏi"}[kind]
         return Answer(f"{asked} không có trong các văn bản em đã đối chiếu, nên em không trích dẫn. {_counter(ward)}", hits=hits)
