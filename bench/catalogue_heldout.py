@@ -9,7 +9,8 @@ outside) by a fifth writer given the intent definitions of nlu/aspect.py; v9 (45
 233 life events, 65 outside) by a sixth; v10 (413: 212 without diacritics, 279 life events, 65 outside) by a seventh;
 v11 (499: 247 without diacritics, 261 life events, 78 outside) by an eighth; v12 (407, session 9: 205 without diacritics,
 242 life events, 80 outside, all 113 new entries) by two more writers, each given half of the procedures. v4–v11 are
-retired: their misses were read (v7's to v11's after their one measurement, to write nlu/aspect.py and fix the catalogue). Each message is labelled with an intent
+retired: their misses were read (v7's to v11's after their one measurement, to write nlu/aspect.py and fix the catalogue).
+Each message is labelled with an intent
 and the national code of the procedure meant (or ``outside: true`` for one the ward does not handle; a ward entry without a code is matched by its official
 name). Each message goes through the trained model (intent, the
 ``procedure`` entity) and, when the catalogue names nothing, the light list (actions/listed.py). Prints aggregates
