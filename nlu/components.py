@@ -25,6 +25,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.catalogue.procedures import EID_PROCEDURE
 from nlu.aspect import ASPECTS, aspect
 from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
@@ -36,6 +37,9 @@ from nlu.procedure_index import ProcedureIndex
 from nlu.vocabulary import understood, vocabulary
 
 logger = logging.getLogger(__name__)
+
+# a message property (not an entity: the actions resolve the light list themselves): the listed procedure named
+LISTED_PROCEDURE = "listed_procedure"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -215,6 +219,9 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT) or ""
             resolution = self.index.resolve(text) if self.index else None
             if resolution is None:
+                listed = self.index.listed.resolve(text) if self.index and self.index.listed else None
+                if listed is not None:  # a procedure the ward does not handle ("làm hộ chiếu"): the aspect rule may read it
+                    message.set(LISTED_PROCEDURE, listed.id)
                 continue
             entity = {
                 "entity": "procedure",
@@ -292,6 +299,11 @@ def named_procedures(message: Message) -> set:
             for c in [e.get("value"), *(e.get("candidates") or [])] if c}
 
 
+def names_listed_procedure(message: Message) -> bool:
+    """Whether the message names no catalogue procedure but one of the light list's (handled outside the ward)."""
+    return bool(message.get(LISTED_PROCEDURE))
+
+
 def names_procedure(message: Message) -> bool:
     """Whether the resolver found a catalogue procedure in the message."""
     return bool(named_procedures(message))
@@ -358,10 +370,10 @@ ASPECT_OVER = {
     "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": ASPECTS,
     "ask_counter": tuple(a for a in ASPECTS if a != "ask_where"),  # "quầy nào" is its own where-question
 }
-# the e-ID's own procedures: "tài khoản định danh mức 2 đăng ký ở đâu" stays the e-ID guide (ask_eid); where to do another
-# procedure that can be done on VNeID ("xác nhận cư trú làm trên vneid được không") is a where-question
-E_ID_PROCEDURES = frozenset({"dinh-danh-dien-tu-muc-2", "cap-tai-khoan-dinh-danh-dien-tu-cho-co-quan-to-chuc",
-                             "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"})
+# ``ask_eid`` is the walk-through of the level-2 e-ID (the action answers on EID_PROCEDURE): "tài khoản định danh mức 2
+# đăng ký ở đâu" stays it (the walk-through says where); a question about another procedure the classifier took for it
+# ("khóa căn cước điện tử thế nào", "tài khoản định danh cho công ty làm sao", "sửa thông tin dân cư trên vneid") asks
+# that procedure's aspect, the general "how" included: the level-2 walk-through does not answer it
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -386,15 +398,18 @@ class AspectClassifier(RuleClassifier):
             current = (message.get(INTENT) or {}).get("name")
             best = ranking[0].get("name") if ranking else current
             procedures = named_procedures(message)
-            named = bool(procedures)
+            named = bool(procedures) or names_listed_procedure(message)
             unsure_about_named = current == FALLBACK_INTENT and named
-            specific_only = best in ASPECT_OVER and named and not unsure_about_named
+            another_than_eid = best == "ask_eid" and named and EID_PROCEDURE not in procedures
+            specific_only = best in ASPECT_OVER and named and not unsure_about_named and not another_than_eid
+            if another_than_eid:
+                best = "ask_procedure"  # the aspect the question names, as for any procedure question
             if best not in PROCEDURE_INTENTS and not unsure_about_named and not specific_only:
                 continue
             name = aspect(message.get(TEXT) or "")
             if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
                 continue
-            if specific_only and best == "ask_eid" and name == "ask_where" and procedures & E_ID_PROCEDURES:
+            if specific_only and best == "ask_eid" and name == "ask_where":
                 continue
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}
