@@ -454,6 +454,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_clist.add_argument("--out", required=True, help="the list file, e.g. data/procedure_list/bo-tu-phap.yml")
     p_clist.add_argument("--date", help="the day the records were read (YYYY-MM-DD)")
     p_clist.add_argument("--title", default="Cổng Dịch vụ công quốc gia (bản ghi thủ tục)", help="the list's source")
+    p_clist.add_argument("--level", default="xã", help='the records\' level to list: "xã" (default) or "tỉnh" (handled outside the ward)')
+    p_clist.add_argument("--fields", help='only these fields, separated by ";" (names hold commas), as the records name them')
     cat_sub.add_parser("report", help="entries by verification state and age of their source")
     p_legal = sub.add_parser("legal", help="the legal register: review the catalogue's legal bases on a date")
     legal_sub = p_legal.add_subparsers(dest="action", required=True)

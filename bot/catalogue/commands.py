@@ -45,17 +45,29 @@ def run_import(settings: Settings, records: List[str], day: Optional[str], dry_r
     return 0 if changes or not problems else 1
 
 
-def run_list(settings: Settings, records: List[str], day: Optional[str], output: str, title: str, out: TextIO) -> int:
-    """Write the light list of the records' commune-level procedures (code, name, field, level, who handles it)."""
+def run_list(settings: Settings, records: List[str], day: Optional[str], output: str, title: str, out: TextIO,
+             level: str = "xã", fields: Optional[str] = None) -> int:
+    """Write the light list of the records' procedures at ``level`` (the word the record's "cấp thực hiện" holds:
+    "xã" for the commune's, "tỉnh" for the province's that citizens ask the ward about), only of ``fields`` (separated by
+    ";": field names hold commas) when given: code, name, field, level, who handles it."""
+    wanted = {f.strip() for f in fields.split(";") if f.strip()} if fields else None
     by_code = {}
     for path in sorted(settings.catalogue_dir.glob("*.yml")):
         data = yamltext.load(path.read_text(encoding="utf-8")) or {}
         if data.get("code"):
             by_code.setdefault(str(data["code"]), data["id"])
+    listed_elsewhere = set()  # codes another list file of the same folder holds (hand-written items keep their aliases)
+    for other in sorted(Path(output).parent.glob("*.yml")):
+        if other.resolve() != Path(output).resolve():
+            data = yamltext.load(other.read_text(encoding="utf-8")) or {}
+            listed_elsewhere |= {str(i.get("code")) for i in data.get("items") or [] if isinstance(i, dict)}
     items: List[Dict[str, Any]] = []
     refused = 0
     for path, record in read_records([Path(r) for r in records]):
-        if "xã" not in str(record.get("cap_thuc_hien") or ""):
+        levels = str(record.get("cap_thuc_hien") or "")
+        if level not in levels or (level != "xã" and "xã" in levels):  # a commune record belongs to the commune's list
+            continue
+        if wanted is not None and str(record.get("linh_vuc") or "").strip() not in wanted:
             continue
         try:
             item = draft(record, str(path), record_date(record, _date(day)))
@@ -64,6 +76,8 @@ def run_list(settings: Settings, records: List[str], day: Optional[str], output:
             refused += 1
             continue
         d = item.data
+        if (level != "xã" and item.ward) or item.data["code"] in listed_elsewhere:  # held by the commune's list / a hand list
+            continue
         items.append({"code": d["code"], "name": d["name"], "field": d["field"], "level": d["level"], "handled_by": item.handled_by,
                       "ward": item.ward, "entry": by_code.get(d["code"]), "record": "/".join(Path(path).parts[-2:])})
     items.sort(key=lambda i: (not i["ward"], i["field"], i["code"]))
@@ -121,7 +135,8 @@ def run_command(settings: Settings, args: Any, out: TextIO) -> int:
         if args.action == "import":
             return run_import(settings, args.records, args.date, args.dry_run, out, getattr(args, "only", None))
         if args.action == "list":
-            return run_list(settings, args.records, args.date, args.out, args.title, out)
+            return run_list(settings, args.records, args.date, args.out, args.title, out, getattr(args, "level", "xã"),
+                            getattr(args, "fields", None))
         return run_report(settings, out)
     except (CatalogueError, RecordError, OSError) as error:
         print(f"Lỗi: {error}", file=sys.stderr)

@@ -584,7 +584,8 @@ def handler(record: Dict[str, Any], folder: str = "") -> Tuple[str, bool, Option
         return "Công an cấp xã", True, None
     if "xã" in (record.get("cap_thuc_hien") or ""):
         return "UBND cấp xã" if not agency or agency == "Không có thông tin" else agency[:200], True, None
-    return agency[:200] or "cơ quan cấp tỉnh hoặc trung ương", False, None
+    informative = agency if agency and agency != "Không có thông tin" else ""
+    return informative[:200] or "cơ quan cấp tỉnh hoặc trung ương", False, None
 
 
 def draft(record: Dict[str, Any], where: str, day: Optional[dt.date], location: Optional[str] = None) -> Draft:
