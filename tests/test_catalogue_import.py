@@ -286,3 +286,32 @@ def test_report_counts_entries_by_state_and_source_age(catalogue):
 
 def test_read_records_reads_a_folder():
     assert len(read_records([RECORDS])) == 10
+
+
+def test_the_province_list_names_procedures_handled_outside_the_ward_and_the_communes_list_leaves_them(tmp_path):
+    import dataclasses
+    import io
+
+    from bot.catalogue.commands import run_list
+
+    settings = dataclasses.replace(Settings.from_env(env={}), catalogue_dir=tmp_path / "procedures")
+    settings.catalogue_dir.mkdir()
+    folder = tmp_path / "procedure_list"
+    records = [str(RECORDS / "bo-cong-an__1.001456.json"), str(RECORDS / "bo-tu-phap__1.000593.json")]
+    out = io.StringIO()
+    assert run_list(settings, records, "2026-06-10", str(folder / "cap-tinh.yml"), "Cổng", out, level="tỉnh") == 0
+    assert run_list(settings, records, "2026-06-10", str(folder / "cap-xa.yml"), "Cổng", out) == 0
+    items = load_procedure_list(folder, [])
+    passport = items["1.001456"]
+    assert not passport.ward and "Công an" in where_handled(passport) and "không nộp tại phường" in where_handled(passport)
+    assert items["1.000593"].ward  # the commune's procedure, in the commune's list only
+    assert "1.001456" not in yaml.safe_load((folder / "cap-xa.yml").read_text(encoding="utf-8"))["items"].__repr__()
+    # only the fields asked for; and a code another list of the folder holds is left to it (no "listed twice")
+    assert run_list(settings, records, None, str(folder / "cap-tinh.yml"), "Cổng", out, level="tỉnh", fields="Hộ tịch") == 0
+    assert yaml.safe_load((folder / "cap-tinh.yml").read_text(encoding="utf-8"))["items"] == []
+    (folder / "tay.yml").write_text((folder / "cap-xa.yml").read_text(encoding="utf-8").replace("1.000593", "1.001456"),
+                                    encoding="utf-8")
+    (folder / "cap-xa.yml").unlink()
+    assert run_list(settings, records, None, str(folder / "cap-tinh.yml"), "Cổng", out, level="tỉnh") == 0
+    assert yaml.safe_load((folder / "cap-tinh.yml").read_text(encoding="utf-8"))["items"] == []
+    load_procedure_list(folder, [])
