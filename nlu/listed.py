@@ -39,7 +39,9 @@ class ListedResolver:
         found = self.index.resolve(text or "")
         if found is None:
             return []
-        return [self.items[code] for code in (found.candidates or [found.id])]
+        items = [self.items[code] for code in (found.candidates or [found.id])]
+        curated = [item for item in items if item.aliases]  # a tie with a hand-written item (it has aliases): that one
+        return curated or items
 
 
 @lru_cache(maxsize=2)

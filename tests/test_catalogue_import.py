@@ -285,7 +285,7 @@ def test_report_counts_entries_by_state_and_source_age(catalogue):
 
 
 def test_read_records_reads_a_folder():
-    assert len(read_records([RECORDS])) == 10
+    assert len(read_records([RECORDS])) == 11  # every record file of the folder
 
 
 def test_the_province_list_names_procedures_handled_outside_the_ward_and_the_communes_list_leaves_them(tmp_path):

@@ -42,6 +42,10 @@ OUTSIDE = [
     ("rút bảo hiểm xã hội một lần", ["1.001613"], "Cơ quan Bảo hiểm xã hội"),
     ("quyet toan thue tncn o dau", ["2.002233"], "Cơ quan thuế"),
     ("làm mã số thuế cá nhân", ["1.008498"], "Cơ quan thuế"),
+    # the province's list (cap-tinh.yml), named by the short form of the official name
+    ("nhap quoc tich viet nam can ho so gi", ["2.002039"], "Sở Tư pháp"),
+    ("muốn tách thửa đất chia cho 2 con thì làm thế nào", ["1.012784"], "đăng ký đất đai"),
+    ("dang ky tau ca can giay to gi", ["1.003634", "1.003650"], "thủy sản")  # first and again: both named,
 ]
 
 
@@ -63,7 +67,28 @@ def test_a_procedure_outside_the_ward_is_found_in_the_list_when_the_catalogue_ha
     assert index.resolve(text) is None  # what the NLU leaves to the actions
     found = listed.resolve(text)
     assert [item.code for item in found] == codes
-    assert all(handler in item.handled_by and not item.ward for item in found)
+    assert all(handler.lower() in item.handled_by.lower() and not item.ward for item in found)
+
+
+@pytest.mark.parametrize("name, short", [
+    ("Nhập quốc tịch Việt Nam ở trong nước", ["Nhập quốc tịch Việt Nam"]),
+    ("Cấp, cấp lại Giấy phép khai thác thủy sản", ["Giấy phép khai thác thủy sản"]),
+    ("Cấp giấy chứng nhận đăng ký tàu cá, tàu phục vụ nuôi trồng thủy sản", ["Cấp giấy chứng nhận đăng ký tàu cá", "đăng ký tàu cá"]),
+    ("Đăng ký, điều chỉnh đóng BHXH, BHYT", []),                                   # "Đăng ký" alone names nothing
+    ("Đăng ký đất đai lần đầu đối với trường hợp được Nhà nước giao đất để quản lý", []),  # the case is the procedure
+])
+def test_an_official_name_is_shortened_the_way_citizens_say_it(name, short):
+    from bot.catalogue.procedure_list import short_names
+
+    assert short_names(name) == short
+
+
+def test_the_province_list_holds_no_twin_of_a_procedure_the_ward_handles(catalogue):
+    from bot.catalogue.commands import _bare
+
+    ward = {_bare(p.name) for p in catalogue.values()}
+    province = yaml.safe_load((DATA / "procedure_list" / "cap-tinh.yml").read_text(encoding="utf-8"))["items"]
+    assert len(province) > 200 and not [i["name"] for i in province if i["ward"] or _bare(i["name"]) in ward]
 
 
 def test_messages_about_no_procedure_name_none(resolvers):

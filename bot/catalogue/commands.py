@@ -45,6 +45,11 @@ def run_import(settings: Settings, records: List[str], day: Optional[str], dry_r
     return 0 if changes or not problems else 1
 
 
+def _bare(name: str) -> str:
+    """A procedure's name without its level ("(thực hiện tại cấp tỉnh)"), lower case: twins at two levels compare equal."""
+    return re.sub(r"\s*\(thực hiện tại[^)]*\)|\s+", " ", name).strip().lower()
+
+
 def run_list(settings: Settings, records: List[str], day: Optional[str], output: str, title: str, out: TextIO,
              level: str = "xã", fields: Optional[str] = None) -> int:
     """Write the light list of the records' procedures at ``level`` (the word the record's "cấp thực hiện" holds:
@@ -52,15 +57,18 @@ def run_list(settings: Settings, records: List[str], day: Optional[str], output:
     ";": field names hold commas) when given: code, name, field, level, who handles it."""
     wanted = {f.strip() for f in fields.split(";") if f.strip()} if fields else None
     by_code = {}
+    ward_names = set()  # the ward's procedures (catalogue, and the light list's at commune level), by bare name
     for path in sorted(settings.catalogue_dir.glob("*.yml")):
         data = yamltext.load(path.read_text(encoding="utf-8")) or {}
         if data.get("code"):
             by_code.setdefault(str(data["code"]), data["id"])
+        ward_names.add(_bare(str(data.get("name") or "")))
     listed_elsewhere = set()  # codes another list file of the same folder holds (hand-written items keep their aliases)
     for other in sorted(Path(output).parent.glob("*.yml")):
         if other.resolve() != Path(output).resolve():
-            data = yamltext.load(other.read_text(encoding="utf-8")) or {}
-            listed_elsewhere |= {str(i.get("code")) for i in data.get("items") or [] if isinstance(i, dict)}
+            listed = [i for i in (yamltext.load(other.read_text(encoding="utf-8")) or {}).get("items") or [] if isinstance(i, dict)]
+            listed_elsewhere |= {str(i.get("code")) for i in listed}
+            ward_names |= {_bare(str(i.get("name") or "")) for i in listed if i.get("ward")}
     items: List[Dict[str, Any]] = []
     refused = 0
     for path, record in read_records([Path(r) for r in records]):
@@ -76,7 +84,9 @@ def run_list(settings: Settings, records: List[str], day: Optional[str], output:
             refused += 1
             continue
         d = item.data
-        if (level != "xã" and item.ward) or item.data["code"] in listed_elsewhere:  # held by the commune's list / a hand list
+        # a province twin of a procedure the ward handles ("Trình báo mất thẻ ABTC (thực hiện tại cấp tỉnh)") is left out:
+        # citizens asking it get the ward's; so is a code another list holds
+        if (level != "xã" and (item.ward or _bare(d["name"]) in ward_names)) or d["code"] in listed_elsewhere:
             continue
         items.append({"code": d["code"], "name": d["name"], "field": d["field"], "level": d["level"], "handled_by": item.handled_by,
                       "ward": item.ward, "entry": by_code.get(d["code"]), "record": "/".join(Path(path).parts[-2:])})

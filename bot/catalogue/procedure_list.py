@@ -44,8 +44,35 @@ class Listed:
     url: Optional[str] = None  # its page on the national portal, when known
 
     def phrases(self) -> List[str]:
-        """Everything a citizen may call this procedure by."""
-        return [self.name, *self.aliases]
+        """Everything a citizen may call this procedure by: its name, aliases, and for one handled outside the ward the short
+        forms of its name (:func:`short_names`: "nhập quốc tịch việt nam"; the ward's own are named by the catalogue's
+        words, which the short forms of similar names would outbid)."""
+        return [self.name, *(short_names(self.name) if not self.ward else []), *self.aliases]
+
+
+# where an official name's qualifiers start: "Nhập quốc tịch Việt Nam ở trong nước", "Tách thửa hoặc hợp thửa đất",
+# "Cấp giấy chứng nhận đăng ký tàu cá, tàu phục vụ nuôi trồng thủy sản", "... (thực hiện tại cấp tỉnh)"
+# (not "đối với ...", "trường hợp ...": those tell siblings apart, "đăng ký đất đai lần đầu đối với trường hợp được Nhà nước
+# giao đất để quản lý" is not "đăng ký đất đai lần đầu")
+_QUALIFIER = re.compile(r"\s*(?:\(|,(?! cấp)|;| ở trong nước| ở nước ngoài| tại cấp | thực hiện tại| hoặc )", re.IGNORECASE)
+# the official act before the thing citizens name: "Cấp, cấp lại Giấy phép khai thác thủy sản", "Cấp mới chứng chỉ hành
+# nghề", "Cấp giấy chứng nhận đăng ký tàu cá" (people say "đăng ký tàu cá", "xin giấy phép khai thác thủy sản")
+_ACT = re.compile(r"^(?:cấp(?: mới| lại| đổi)?(?:, cấp (?:mới|lại|đổi))*|yêu cầu|đề nghị)\s+(?:giấy chứng nhận (?=đăng ký))?",
+                  re.IGNORECASE)
+
+
+# words that name no procedure on their own ("Đăng ký, điều chỉnh đóng BHXH" must not shorten to "Đăng ký")
+_GENERIC = frozenset("đăng ký cấp lại đổi mới giấy chứng nhận phép xác thay điều chỉnh thông báo xóa hủy gia hạn thủ tục hồ sơ"
+                     " đề nghị yêu cầu và các của".split())
+
+
+def short_names(name: str) -> List[str]:
+    """Shorter forms of an official name citizens use: without its qualifiers ("nhập quốc tịch việt nam", "tách thửa"),
+    and without the official act too ("giấy phép khai thác thủy sản", "đăng ký tàu cá"); forms under two words dropped."""
+    core = _QUALIFIER.split(name, maxsplit=1)[0].strip()
+    forms = [core, _ACT.sub("", core).strip()]
+    return list(dict.fromkeys(f for f in forms if len(f.split()) >= 2 and f != name
+                              and any(w not in _GENERIC for w in f.lower().split())))
 
 
 WARD_POLICE = "Công an cấp xã"
