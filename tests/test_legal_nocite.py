@@ -156,3 +156,39 @@ def test_a_sum_asked_to_be_confirmed_from_an_outdated_text_is_not_quoted():
     answer = ask("mức chuẩn trợ giúp xã hội 360 nghìn, mẹ em hệ số 2 thì được 720 nghìn đúng không")
     assert answer.citation is None and "76/2024/NĐ-CP" in answer.text
 
+
+@pytest.mark.parametrize("question", [
+    "Quyết định của UBND tỉnh Quảng Ninh quy định mức chuẩn trợ giúp xã hội trên địa bàn tỉnh năm 2026 là bao nhiêu?",
+    "Quảng Ninh có hỗ trợ thêm tiền cho người hưởng trợ cấp hưu trí xã hội không, thêm bao nhiêu một tháng?",
+])
+def test_the_provinces_own_texts_and_amounts_are_not_quoted_from_national_ones(question):
+    answer = ask(question)
+    assert answer.citation is None and "của tỉnh" in answer.text and "Bộ phận Một cửa" in answer.text
+
+
+def test_a_sum_asked_at_the_end_needs_an_article_that_states_one():
+    answer = ask("luong cong chuc tu phap ho tich phuong bac 1 hien nay la bao nhieu")
+    assert answer.citation is None and "Số tiền cụ thể" in answer.text
+
+
+def test_the_article_that_states_the_sum_is_quoted_over_the_decrees_scope():
+    answer = ask("Mức trợ cấp hưu trí xã hội hằng tháng hiện nay theo Nghị định 176/2025 là bao nhiêu?")
+    assert answer.citation and (answer.citation["document"], answer.citation["article"]) == ("176/2025/NĐ-CP", 3)
+    assert "500.000 đồng" in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "người khuyết tật nặng được hưởng hệ số trợ cấp bao nhiêu",   # a coefficient, not a sum
+    "hộ thiếu đói dịp tết thì được hỗ trợ gạo bao nhiêu",          # kilograms of rice
+])
+def test_a_figure_that_is_not_money_is_still_answered(question):
+    assert ask(question).citation is not None
+
+
+@pytest.mark.parametrize("question", [
+    "ho so xin tro cap cua me toi nop o phuong thang 8 da duoc duyet chua",
+    "so quyen so trang dang ky ket hon cua vo chong toi nam 2010, tra giup duoc khong",
+])
+def test_one_persons_dossier_or_record_is_not_answered_from_the_law(question):
+    answer = ask(question)
+    assert answer.citation is None and "Bộ phận Một cửa" in answer.text
