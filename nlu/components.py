@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -31,7 +32,7 @@ from nlu.corrections import is_correction
 from nlu.dossier_code import find_codes
 from nlu.invite_code import find_invite_codes, invite_intent
 from nlu.listed import CatalogueResolver, catalogue_index, listed_index
-from nlu.normalize import words
+from nlu.normalize import normalize, words
 from nlu.ordinal import read_ordinal
 from nlu.procedure_index import ProcedureIndex
 from nlu.vocabulary import understood, vocabulary
@@ -368,8 +369,23 @@ _SPECIFIC = tuple(a for a in ASPECTS if a != "ask_procedure")
 ASPECT_OVER = {
     "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC, "ask_eid": _SPECIFIC,
     "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": ASPECTS,
+    "area_broadcast": _SPECIFIC, "human_handoff": _SPECIFIC,  # "... muốn đổi cái mới thì làm ở đâu" (v12, session 9)
     "ask_counter": tuple(a for a in ASPECTS if a != "ask_where"),  # "quầy nào" is its own where-question
 }
+# "check_dossier" guessed on a question about a named procedure that asks nothing about a dossier's progress ("giấy
+# phép xây dựng sắp hết hạn mà chưa khởi công thì gia hạn thế nào", "rút hồ sơ lại được không"): the aspect it names.
+# Progress words keep it ("đến đâu rồi", "bị trả lại không", "đã duyệt chưa", "kết quả", a dossier code); the training
+# examples of check_dossier that name a procedure all have one (session 9)
+DOSSIER_PROGRESS = re.compile(r"\b(?:den|toi) dau\b|\bthe nao roi\b|\bbi (?:tra|bo sung|thieu|tu choi)\b"
+                              r"|\b(?:xong|duyet|ky|giai quyet|xu ly|co) chua\b|\bvuong\b|\bket qua\b|\btien do\b")
+
+
+def asks_progress(message: Message) -> bool:
+    """Whether a message asks how a dossier is getting on (progress words, or a dossier code)."""
+    return bool(DOSSIER_PROGRESS.search(normalize(message.get(TEXT) or "")) or
+                any(e.get("entity") == "dossier_code" for e in message.get(ENTITIES, [])))
+
+
 # ``ask_eid`` is the walk-through of the level-2 e-ID (the action answers on EID_PROCEDURE): "tài khoản định danh mức 2
 # đăng ký ở đâu" stays it (the walk-through says where); a question about another procedure the classifier took for it
 # ("khóa căn cước điện tử thế nào", "tài khoản định danh cho công ty làm sao", "sửa thông tin dân cư trên vneid") asks
@@ -402,9 +418,11 @@ class AspectClassifier(RuleClassifier):
             procedures = named_procedures(message)
             named = bool(procedures) or names_listed_procedure(message)
             unsure_about_named = current == FALLBACK_INTENT and named
-            another_than_eid = best == "ask_eid" and bool(procedures) and not procedures & E_ID_OWN
-            specific_only = best in ASPECT_OVER and named and not unsure_about_named and not another_than_eid
-            if another_than_eid:
+            # a guess the question's aspect replaces whatever it is, the general "how" included
+            misread = bool(procedures) and ((best == "ask_eid" and not procedures & E_ID_OWN)
+                                            or (best == "check_dossier" and not asks_progress(message)))
+            specific_only = best in ASPECT_OVER and named and not unsure_about_named and not misread
+            if misread:
                 best = "ask_procedure"  # the aspect the question names, as for any procedure question
             if best not in PROCEDURE_INTENTS and not unsure_about_named and not specific_only:
                 continue

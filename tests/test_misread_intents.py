@@ -1,0 +1,36 @@
+"""Questions about a procedure that the classifier takes for something else get that procedure's answer (session 9).
+
+The aspect rule (``nlu.components.AspectClassifier``) reads the question's own words when the classifier guessed a
+dossier's progress, the level-2 e-ID walk-through, or nothing at all, while the message names a procedure: the citizen
+sees the procedure's answer, not a request for a dossier code or the wrong walk-through. These need the trained model.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import say
+
+
+@pytest.mark.parametrize("text, said", [
+    ("giấy phép xây dựng sắp hết hạn mà chưa khởi công thì gia hạn thế nào", "Gia hạn giấy phép xây dựng"),
+    ("giay phep xay dung sap het han ma chua khoi cong thi gia han the nao", "Gia hạn giấy phép xây dựng"),
+])
+async def test_a_how_question_about_a_procedure_is_not_taken_for_a_dossier_lookup(assistant, user, text, said):
+    reply = await say(assistant, user, text)
+    assert said in reply and "mã hồ sơ" not in reply
+
+
+async def test_a_dossiers_progress_is_still_looked_up(assistant, user):
+    reply = await say(assistant, user, "hồ sơ xin phép xây dựng của em đến đâu rồi")
+    assert "mã hồ sơ" in reply
+
+
+async def test_locking_the_e_id_is_answered_as_its_own_procedure_not_the_level_2_walk_through(assistant, user):
+    reply = await say(assistant, user, "dien thoai bi mat, so lo vneid, muon khoa can cuoc dien tu thi lam sao")
+    assert "Kích hoạt từng bước" not in reply and "khóa" in reply.lower()
+
+
+async def test_a_procedure_handled_elsewhere_is_named_with_who_handles_it_even_when_the_classifier_was_unsure(assistant, user):
+    reply = await say(assistant, user, "hộ chiếu đã báo mất rồi nhưng tìm lại được, khôi phục thế nào")
+    assert "hộ chiếu" in reply.lower() and "Công an tỉnh" in reply
