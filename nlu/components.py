@@ -377,7 +377,8 @@ ASPECT_OVER = {
 # Progress words keep it ("đến đâu rồi", "bị trả lại không", "đã duyệt chưa", "kết quả", a dossier code); the training
 # examples of check_dossier that name a procedure all have one (session 9)
 DOSSIER_PROGRESS = re.compile(r"\b(?:den|toi) dau\b|\bthe nao roi\b|\bbi (?:tra|bo sung|thieu|tu choi)\b"
-                              r"|\b(?:xong|duyet|ky|giai quyet|xu ly|co) chua\b|\bvuong\b|\bket qua\b|\btien do\b")
+                              r"|\b(?:xong|duyet|ky|giai quyet|xu ly|co) chua\b|\bvuong\b|\bket qua\b|\btien do\b"
+                              r"|\bket\b|\b(?:xem|kiem tra|tra) giup\b|\bvan chua (?:co|thay|nhan|duoc)\b|\bchua thay\b")
 
 
 def asks_progress(message: Message) -> bool:
