@@ -90,14 +90,18 @@ _CUES = {
         r"\bthanh phan ho so\b",
         r"\bho so gi\b",
         r"\bco can (?:giay|ban sao|ban goc|ban chinh|so|hop dong|to|bang|anh|xac nhan|bien ban|mang)\b.*\bkhong\b",
+        # "có phải nộp kết quả xét nghiệm ADN không", "có cần nộp lại bản gốc giấy chứng nhận không"
+        r"\b(?:phai|can) (?:nop|mang|xuat trinh|kem)(?: lai| theo| kem| ca)? (?:ban|giay|ket qua|so|hop dong|bang|anh|to|bien ban)\b"
+        r".*\bkhong\b",
+        r"\bgom (?:nhung )?(?:gi|giay to gi|nhung gi)\b",  # "hồ sơ đề nghị hỗ trợ gồm những gì"
     ],
     "ask_where": [
         r"\bo dau\b(?! (?:ngo|nha|lang|xom|duong|pho|hem|thon|ban))",  # not "ở đầu ngõ"
         r"\b(?:ra|len|den|toi|di) dau\b",
         r"\b(?:cho|noi) nao\b",
         r"\b(?:phuong|xa|co quan|cong an|ubnd|bo phan|tinh|huyen) nao\b",  # not "quầy nào": ask_counter
-        r"\b(?:o|tai) (?:phuong|xa|ubnd|cong an|day)\b.*\bduoc khong\b",
-        r"\b(?:lam|nop|xin|dang ky|bao|khai) (?:o|tai|len|ra|ve) (?:phuong|xa|ubnd|cong an|day|que)\b.*\bduoc khong\b",
+        r"\b(?:o|tai) (?:phuong|xa|ubnd|uy ban|cong an|day)\b.*\bduoc khong\b",  # "ubnd" reads "uy ban nhan dan"
+        r"\b(?:lam|nop|xin|dang ky|bao|khai) (?:o|tai|len|ra|ve) (?:phuong|xa|ubnd|uy ban|cong an|day|que)\b.*\bduoc khong\b",
         r"\b(?:online|truc tuyen|vneid|dich vu cong|qua mang|(?:qua|tren) dien thoai|buu dien)\b.*\b(?:duoc khong|o dau|app nao|trang nao)\b",
         r"\b(?:ra|len|den|ve) (?:phuong|xa|ubnd|cong an)\b.*\bduoc khong\b",
         r"\b(?:nop|lam|dang ky) (?:truc tuyen|online|qua mang)\b.*\bkhong\b",

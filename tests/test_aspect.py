@@ -31,6 +31,10 @@ STORY_QUESTIONS = [
     ("Cháu ở quê lên chơi, ngủ lại mấy hôm thì có phải báo công an không?", "ask_procedure"),  # the story's days
     ("Sao y bằng đại học thì lấy luôn được không?", "ask_processing_time"),
     ("Luật nào quy định đăng ký tạm trú vậy ad?", "ask_legal"),
+    # session 9: papers asked as "có phải nộp … không" / "gồm những gì"; a place as "ở ubnd phường được không"
+    ("Nhận cha cho con thì có phải nộp kết quả xét nghiệm ADN không?", "ask_documents"),
+    ("Hòa giải viên bị thương khi đi hòa giải, hồ sơ xin hỗ trợ gồm những gì?", "ask_documents"),
+    ("Giấy từ chối nhận di sản chứng thực ở ubnd phường được không hay phải ra công chứng?", "ask_where"),
 ]
 
 
