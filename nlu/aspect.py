@@ -38,7 +38,9 @@ _CUES = {
         r"\bmau (?:don|to khai|van ban|so|ct|dk|tk|\w*\d|gi|nao|giay)",
         r"\b(?:lay|tai|xin|in|dien|kiem|download) (?:mau|to khai|bieu mau)",
         r"\b(?:mau|to khai)\b.*\b(?:download|tai ve)\b",
-        r"\bto khai\b.*\b(?:lay|tai|mau)\b",
+        r"\b(?:to khai|giay khai)\b.*\b(?:lay|tai|mau)\b",
+        r"\btheo mau\b|\bmau san\b|\bco mau (?:don|to khai|phieu)\b",  # "viết đơn theo mẫu không", "có mẫu sẵn" (not "màu")
+        r"\bdien (?:phieu|to khai|don|mau|giay) (?:nao|gi)\b",
         r"\bto khai (?:nao|gi)\b",
         r"\bphieu\b.*\b(?:lay|tai)\b",
         r"\bbieu mau\b",
@@ -133,10 +135,21 @@ def question_clauses(text: str) -> List[str]:
     return asked or [normalize(text or "")]
 
 
+def _with_object(text: str) -> List[str]:
+    """Each question clause joined to the clause before it: "phiếu đề nghị là mẫu TK02 à, tải ở đâu" asks where to get
+    the form the first clause names."""
+    clauses = [normalize(part) for part in CLAUSE_END.split(text or "") if part.strip()]
+    return [f"{clauses[i - 1]} {clause}" for i, clause in enumerate(clauses) if i and QUESTION.search(clause)]
+
+
 def aspects(text: str) -> List[str]:
-    """Every aspect the question clauses of ``text`` have a cue for, in the order of :data:`ASPECTS`."""
+    """Every aspect the question clauses of ``text`` have a cue for, in the order of :data:`ASPECTS`; a form also when
+    the clause before a question names it ("..., tải ở đâu")."""
     clauses = question_clauses(text)
-    return [name for name in ASPECTS if any(cue.search(clause) for clause in clauses for cue in CUES[name])]
+    found = [name for name in ASPECTS if any(cue.search(clause) for clause in clauses for cue in CUES[name])]
+    if "ask_form" not in found and any(cue.search(joined) for joined in _with_object(text) for cue in CUES["ask_form"]):
+        found.insert(0, "ask_form")
+    return found
 
 
 def aspect(text: str) -> Optional[str]:

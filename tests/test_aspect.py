@@ -35,6 +35,10 @@ STORY_QUESTIONS = [
     ("Nhận cha cho con thì có phải nộp kết quả xét nghiệm ADN không?", "ask_documents"),
     ("Hòa giải viên bị thương khi đi hòa giải, hồ sơ xin hỗ trợ gồm những gì?", "ask_documents"),
     ("Giấy từ chối nhận di sản chứng thực ở ubnd phường được không hay phải ra công chứng?", "ask_where"),
+    # the form named in the clause before the question ("…, tải ở đâu"), or "theo mẫu", "điền phiếu nào"
+    ("Giấy đề nghị đăng ký hộ kinh doanh có mẫu sẵn không, tải ở đâu?", "ask_form"),
+    ("Thôi làm hòa giải viên có phải viết đơn theo mẫu không?", "ask_form"),
+    ("Muốn thêm thông tin bảo hiểm vào thẻ căn cước thì phải điền phiếu nào?", "ask_form"),
 ]
 
 
