@@ -18,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from bot.catalogue.procedure_list import Listed
-from nlu.procedure_index import FILLER, SCATTER_FACTOR, Entry, ProcedureIndex, Resolution
+from bot.catalogue.procedure_list import Listed, short_names
+from nlu.procedure_index import FILLER, SCATTER_FACTOR, Entry, ProcedureIndex, Resolution, phrase_key
 
 
 class ListedResolver:
@@ -29,6 +29,9 @@ class ListedResolver:
         self.items: Dict[str, Listed] = {item.code: item for item in items if not item.entry}
         self.index = ProcedureIndex(Entry(item.code, item.code, item.name, tuple(item.phrases()))
                                     for item in self.items.values())
+        # the short forms of official names (procedure_list.short_names): named only when the message holds them whole
+        # ("đăng ký hộ kinh doanh" is not "giấy chứng nhận đăng ký kinh doanh" with a word in between)
+        self._short = {phrase_key(form) for item in self.items.values() for form in short_names(item.name) if not item.ward}
 
     def match(self, text: str) -> Optional[Resolution]:
         """How the list's phrase index matches ``text`` (None: it names no listed procedure)."""
@@ -37,7 +40,7 @@ class ListedResolver:
     def resolve(self, text: str) -> List[Listed]:
         """The listed procedures ``text`` names: none, one, or several that fit equally well."""
         found = self.index.resolve(text or "")
-        if found is None:
+        if found is None or (not found.exact and found.phrase in self._short):
             return []
         items = [self.items[code] for code in (found.candidates or [found.id])]
         curated = [item for item in items if item.aliases]  # a tie with a hand-written item (it has aliases): that one

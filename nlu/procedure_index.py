@@ -113,6 +113,11 @@ class _Tokens:
         return " ".join(self.norm)
 
 
+def phrase_key(phrase: str) -> str:
+    """A phrase as the index compares it (the ``phrase`` of a :class:`Resolution`)."""
+    return " ".join(_Tokens.of(phrase).norm)
+
+
 def _marks_key(word: str) -> str:
     """A word's letters and marks, with i and y counted alike ("kí" = "ký")."""
     return unicodedata.normalize("NFD", word).replace("y", "i")
