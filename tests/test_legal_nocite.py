@@ -160,6 +160,7 @@ def test_a_sum_asked_to_be_confirmed_from_an_outdated_text_is_not_quoted():
 @pytest.mark.parametrize("question", [
     "Quyết định của UBND tỉnh Quảng Ninh quy định mức chuẩn trợ giúp xã hội trên địa bàn tỉnh năm 2026 là bao nhiêu?",
     "Quảng Ninh có hỗ trợ thêm tiền cho người hưởng trợ cấp hưu trí xã hội không, thêm bao nhiêu một tháng?",
+    "Đơn giá bồi thường cây keo khi thu hồi đất rừng ở Quảng Ninh năm nay là bao nhiêu một cây?",
 ])
 def test_the_provinces_own_texts_and_amounts_are_not_quoted_from_national_ones(question):
     answer = ask(question)
@@ -188,6 +189,7 @@ def test_a_figure_that_is_not_money_is_still_answered(question):
 @pytest.mark.parametrize("question", [
     "ho so xin tro cap cua me toi nop o phuong thang 8 da duoc duyet chua",
     "so quyen so trang dang ky ket hon cua vo chong toi nam 2010, tra giup duoc khong",
+    "Đơn khiếu nại của tôi gửi phường tuần trước đã được thụ lý chưa?",
 ])
 def test_one_persons_dossier_or_record_is_not_answered_from_the_law(question):
     answer = ask(question)

@@ -57,9 +57,9 @@ MONEY_ASKED = re.compile(r"\bbao nhieu (?:tien|dong|trieu|nghin|ngan|phi|le phi)
 SUM_CONFIRMED = re.compile(r"\b\d[\d.,]*\s*(?:nghin|ngan|trieu|dong|k)\b.*\b(?:dung|phai|that)\s*(?:khong|ko|k|hong)\b")
 # a sum asked at the end of a question whose money word is further back ("lương công chức tư pháp bậc 1 hiện nay là bao
 # nhiêu", "mức chuẩn trợ giúp xã hội trên địa bàn tỉnh năm 2026 là bao nhiêu")
-MONEY_AT_END = re.compile(r"\b(?:le phi|phi|phat|tien|luong|muc chuan|muc tro cap|tro cap hang thang|ho tro (?:them|tien)|gia)\b"
-                          r"(?! he so)(?: (?!he so\b)[a-z0-9]+)* bao nhieu"
-                          r"(?: (?:mot|1|moi) (?:thang|nam|nguoi|m2))?(?: (?:a|ah|ak|vay|nhi|the|ha|z|ban|em|chi|anh))*$")
+MONEY_AT_END = re.compile(r"\b(?:le phi|phi|phat|tien|luong|muc chuan|muc tro cap|tro cap hang thang|ho tro (?:them|tien)|don gia"
+                          r"|gia)\b(?! he so)(?: (?!he so\b)[a-z0-9]+)* bao nhieu"
+                          r"(?: (?:mot|1|moi) [a-z0-9]+)?(?: (?:a|ah|ak|vay|nhi|the|ha|z|ban|em|chi|anh))*$")  # "... một cây"
 # the province's own texts and amounts ("quyết định của UBND tỉnh", "Quảng Ninh hỗ trợ thêm bao nhiêu"): the register
 # holds no provincial text
 PROVINCIAL = re.compile(r"\b(?:quyet dinh|nghi quyet|van ban|cong van|ke hoach)(?: so)?(?: cua)? (?:ubnd|uy ban nhan dan|hdnd"
