@@ -41,6 +41,8 @@ _CUES = {
         r"\b(?:to khai|giay khai)\b.*\b(?:lay|tai|mau)\b",
         r"\btheo mau\b|\bmau san\b|\bco mau (?:don|to khai|phieu)\b",  # "viết đơn theo mẫu không", "có mẫu sẵn" (not "màu")
         r"\bdien (?:phieu|to khai|don|mau|giay) (?:nao|gi)\b",
+        r"\b(?:dung|viet|lam|ghi) (?:giay de nghi|to khai|phieu|mau) (?:nao|gi)\b",  # "dùng giấy đề nghị nào"
+        r"\bdon (?:viet|ghi) (?:the nao|nhu the nao|ra sao|sao)\b",
         r"\bto khai (?:nao|gi)\b",
         r"\bphieu\b.*\b(?:lay|tai)\b",
         r"\bbieu mau\b",
@@ -91,7 +93,8 @@ _CUES = {
         r"\bkem (?:theo )?(?:gi|nhung gi)\b",
         r"\bthanh phan ho so\b",
         r"\bho so gi\b",
-        r"\bco can (?:giay|ban sao|ban goc|ban chinh|so|hop dong|to|bang|anh|xac nhan|bien ban|mang)\b.*\bkhong\b",
+        r"\bco can (?:giay|ban|so|hop dong|to|bang|anh|xac nhan|bien ban|mang)\b.*\bkhong\b",  # "có cần bản án … không"
+        r"\bco can (?:\w+ ){1,3}xac nhan gi\b",  # "có cần cơ quan xác nhận gì không"
         # "có phải nộp kết quả xét nghiệm ADN không", "có cần nộp lại bản gốc giấy chứng nhận không"
         r"\b(?:phai|can) (?:nop|mang|xuat trinh|kem)(?: lai| theo| kem| ca)? (?:ban|giay|ket qua|so|hop dong|bang|anh|to|bien ban)\b"
         r".*\bkhong\b",
@@ -108,6 +111,7 @@ _CUES = {
         r"\b(?:ra|len|den|ve) (?:phuong|xa|ubnd|cong an)\b.*\bduoc khong\b",
         r"\b(?:nop|lam|dang ky) (?:truc tuyen|online|qua mang)\b.*\bkhong\b",
         r"\bco phai ve\b",
+        r"\b(?:o|tai) (?:phuong|xa|uy ban|cong an|benh vien|tinh|\w+) hay (?:o|tai|len|ra) \w+",  # "ở phường hay ở bệnh viện"
         r"\bai (?:giai quyet|cap|lam|xac nhan|tiep nhan)\b",
         r"\b(?:nop|gui) (?:cho )?ai\b",
     ],
@@ -119,7 +123,8 @@ _CUES = {
         r"\bco (?:phai|can|duoc|bi)\b.*\bkhong\b",
         r"\bcach\b",
         # may it be done at all ("đăng ký lại được không"), will an official come to the house (lưu động)
-        r"\b(?:lam|lam lai|dang ky|dang ky lai|xin|xin lai|sao y|chung thuc|nhap khau|xac nhan|chuyen|cap lai)\b.*\bduoc khong\b",
+        r"\b(?:lam|lam lai|dang ky|dang ky lai|xin|xin lai|sao y|chung thuc|nhap khau|xac nhan|chuyen|cap lai|de nghi|xoa|rut)\b"
+        r".*\bduoc khong\b",  # "rút hồ sơ lại được không", "đề nghị xóa tạm trú cho họ được không"
         r"\b(?:xuong|den|len|ve|toi) (?:tan )?(?:nha|noi)\b",
         # a want with no question at all ("muốn làm giấy thông hành sang bên kia buôn bán"): how to do it
         r"\b(?:muon|can) (?:lam|xin|dang ky|thoi|chuyen|xac dinh|thu hoi|cap|nhap|mo|tach|doi|sua)\b",

@@ -39,6 +39,9 @@ STORY_QUESTIONS = [
     ("Giấy đề nghị đăng ký hộ kinh doanh có mẫu sẵn không, tải ở đâu?", "ask_form"),
     ("Thôi làm hòa giải viên có phải viết đơn theo mẫu không?", "ask_form"),
     ("Muốn thêm thông tin bảo hiểm vào thẻ căn cước thì phải điền phiếu nào?", "ask_form"),
+    ("Sinh con ở bệnh viện huyện, làm giấy khai sinh ở phường hay ở bệnh viện?", "ask_where"),
+    ("Nộp hồ sơ rồi mà đổi ý, rút hồ sơ lại được không?", "ask_procedure"),
+    ("Ghi chú ly hôn thì có cần bản án đã hợp pháp hóa lãnh sự không?", "ask_documents"),
 ]
 
 
