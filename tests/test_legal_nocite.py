@@ -190,7 +190,13 @@ def test_a_figure_that_is_not_money_is_still_answered(question):
     "ho so xin tro cap cua me toi nop o phuong thang 8 da duoc duyet chua",
     "so quyen so trang dang ky ket hon cua vo chong toi nam 2010, tra giup duoc khong",
     "Đơn khiếu nại của tôi gửi phường tuần trước đã được thụ lý chưa?",
+    "don khieu nai cua toi nop hom 10/11 ve viec boi thuong dat da duoc chu tich phuong thu ly chua",
 ])
 def test_one_persons_dossier_or_record_is_not_answered_from_the_law(question):
     answer = ask(question)
     assert answer.citation is None and "Bộ phận Một cửa" in answer.text
+
+
+def test_when_ones_own_complaint_must_be_taken_up_is_still_answered_from_the_law():
+    answer = ask("đơn khiếu nại của tôi nộp ở phường thì trong bao lâu phải được thụ lý")
+    assert answer.citation is not None and answer.citation["document"] == "02/2011/QH13"

@@ -65,6 +65,11 @@ MONEY_AT_END = re.compile(r"\b(?:le phi|phi|phat|tien|luong|muc chuan|muc tro ca
 PROVINCIAL = re.compile(r"\b(?:quyet dinh|nghi quyet|van ban|cong van|ke hoach)(?: so)?(?: cua)? (?:ubnd|uy ban nhan dan|hdnd"
                         r"|hoi dong nhan dan) (?:tinh|quang ninh)\b")
 PROVINCE_NAMED = re.compile(r"\b(?:quang ninh|(?:ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan) tinh|cua tinh|tinh (?:minh|ta|qn))\b")
+# one person's own dossier or letter asked about ("đơn khiếu nại của tôi nộp hôm 10/11 đã được thụ lý chưa"): only the
+# office can look it up, no article answers it
+OWN_CASE = re.compile(r"\b(?:cua (?:toi|em|minh|me|bo|nha)|nha (?:toi|em)|(?:toi|em|minh) (?:da )?nop|nop (?:hom|tu|ngay|thang|tuan))\b")
+STATUS_ASKED = re.compile(r"\b(?:thu ly|duyet|ky|giai quyet|xu ly|tra ket qua|co ket qua|xong|cap)(?: \w+)? chua\b"
+                          r"|\b(?:den|toi) (?:dau|buoc nao) roi\b")
 PERCENT_ASKED = re.compile(r"\b(?:bao nhieu|may) phan tram\b")  # "bao nhiêu phần trăm" ("mấy %": see quantity_asked)
 AREA_ASKED = re.compile(r"\bbao nhieu (?:m2|met vuong|m vuong|met)\b")                      # "tối thiểu bao nhiêu m2"
 PERCENT = re.compile(r"\d\s*%|phần trăm")
@@ -330,6 +335,10 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
                 return Answer(f"{_status_text(register, (in_force or documents)[-1], day)}{now} {_counter(ward)}")
             by_title += [d.number for d in quotable][:1]
     plain = _plain(text)
+    if OWN_CASE.search(plain) and STATUS_ASKED.search(plain):
+        return Answer("Tình trạng hồ sơ, đơn thư của riêng anh/chị thì chỉ cơ quan tiếp nhận tra được, không có trong văn bản "
+                      "pháp luật. Anh/chị gửi mã hồ sơ (in trên giấy hẹn) để em tra, hoặc hỏi Bộ phận Một cửa của phường"
+                      f"{_contact(ward or {})}.")
     if not named and not by_title and (PROVINCIAL.search(plain) or (PROVINCE_NAMED.search(plain) and quantity_asked(text))):
         return Answer("Mức hoặc quy định riêng của tỉnh nằm trong văn bản của HĐND/UBND tỉnh Quảng Ninh, em chưa có văn bản "
                       f"đó để trích dẫn. {_counter(ward)}")
