@@ -4,6 +4,7 @@ document or a year the register does not hold, an amount of money no article sta
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -200,3 +201,27 @@ def test_one_persons_dossier_or_record_is_not_answered_from_the_law(question):
 def test_when_ones_own_complaint_must_be_taken_up_is_still_answered_from_the_law():
     answer = ask("đơn khiếu nại của tôi nộp ở phường thì trong bao lâu phải được thụ lý")
     assert answer.citation is not None and answer.citation["document"] == "02/2011/QH13"
+
+
+@pytest.mark.parametrize("question, quoted", [
+    ("con tôi sinh năm 2020, đăng ký vào lớp 1 trường tiểu học ở phường cần hồ sơ gì", False),  # no disability named
+    ("con em bị khiếm thính, 8 tuổi mới vào lớp 1 thì trường có được từ chối không", True),
+])
+def test_the_law_on_people_with_disabilities_answers_only_questions_about_them(question, quoted):
+    answer = ask(question)
+    cited = answer.citation is not None and answer.citation["document"] == "51/2010/QH12"
+    assert cited == quoted
+
+
+def test_a_register_entry_with_a_malformed_group_is_refused(tmp_path):
+    import shutil
+
+    from bot.legal.register import RegisterError, load_register
+
+    source = Path(__file__).resolve().parent.parent / "data" / "legal" / "register.yml"
+    target = tmp_path / "register.yml"
+    shutil.copy(source, target)
+    target.write_text(target.read_text(encoding="utf-8").replace("  about: [khuyết tật,", "  about: khuyết tật\n  x: [", 1),
+                      encoding="utf-8")
+    with pytest.raises(RegisterError, match="about"):
+        load_register(target)

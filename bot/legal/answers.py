@@ -296,7 +296,16 @@ def unknown_document_text(asked: str) -> str:
 def retrieve(law: Law, text: str, day: dt.date, procedure: Any = None, procedures: Optional[Dict[str, Any]] = None) -> List[Hit]:
     """The articles in force on ``day`` that best answer ``text``, the conversation's or named procedure's bases first."""
     favour = favoured_documents([procedure, *_named_procedures(text, procedures or {})])
-    return law.index.search(text, day, k=RETRIEVED, favour=favour)
+    said = " " + " ".join(syllables(text)) + " "
+    hits = law.index.search(text, day, k=RETRIEVED * 2, favour=favour)
+    return [h for h in hits if _about_said(law.register.get(h.article.document), said)][:RETRIEVED]
+
+
+def _about_said(document: Any, said: str) -> bool:
+    """Whether a question (its syllables, space-framed) names the group a document is about, or it is about no group:
+    the Luật Người khuyết tật answers "con khuyết tật đi học", not "đăng ký cho con vào lớp 1"."""
+    about = getattr(document, "about", ()) if document is not None else ()
+    return not about or any(f" {' '.join(syllables(word))} " in said for word in about)
 
 
 @LEGAL_SECONDS.time()

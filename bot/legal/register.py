@@ -85,6 +85,7 @@ class Document:
     caveat: Optional[str] = None
     display: Optional[str] = None
     ocr: bool = False  # the text is an OCR copy: only its proofread articles are stored, so a missing one may exist
+    about: Tuple[str, ...] = ()  # a law about one group of people: quoted only for questions naming it (any of the words)
     repealed_parts: Tuple[RepealedPart, ...] = ()
 
     def repealed(self, article: Union[int, str], clause: Optional[int], point: Optional[str], day: dt.date) -> Optional[RepealedPart]:
@@ -160,6 +161,9 @@ def parse_document(item: Any, path: Path, index: int) -> Document:
     fields = item.get("fields") or []
     if not isinstance(fields, list) or not all(isinstance(f, str) and f.strip() for f in fields):
         raise RegisterError(path, prefix + "fields", "must be a list of field names")
+    about = item.get("about") or []
+    if not isinstance(about, list) or not all(isinstance(w, str) and w.strip() for w in about):
+        raise RegisterError(path, prefix + "about", "must be a list of words naming the group the document is about")
     document = Document(
         number=number, kind=kind, title=_text(item, "title", path, prefix), issuer=_text(item, "issuer", path, prefix),
         issued=read_date(item.get("issued"), path, prefix + "issued", RegisterError), in_force=in_force,
@@ -168,7 +172,7 @@ def parse_document(item: Any, path: Path, index: int) -> Document:
         replaced_by=_change(replaced, path, prefix + "replaced_by") if replaced is not None else None,
         checked=checked, text=text, quote=quote, slug=slug, fields=tuple(fields), verified=verified, notes=notes,
         caveat=_text(item, "caveat", path, prefix, required=False), display=_text(item, "name", path, prefix, required=False),
-        ocr=bool(item.get("ocr", False)),
+        ocr=bool(item.get("ocr", False)), about=tuple(w.strip() for w in about),
         repealed_parts=tuple(_repealed(r, path, f"{prefix}repealed_parts[{i}]") for i, r in enumerate(item.get("repealed_parts") or [])))
     if document.in_force and document.expires and document.expires < document.in_force:
         raise RegisterError(path, prefix + "expires", "is before in_force")
