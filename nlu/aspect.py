@@ -133,26 +133,31 @@ _CUES = {
 CUES = {name: [re.compile(p) for p in patterns] for name, patterns in _CUES.items()}
 
 
-def question_clauses(text: str) -> List[str]:
-    """The normalised clauses of ``text`` that ask something; the whole text when none does."""
-    clauses = [normalize(part) for part in CLAUSE_END.split(text or "") if part.strip()]
-    asked = [clause for clause in clauses if QUESTION.search(clause)]
+def _clauses(text: str) -> List[str]:
+    """The normalised clauses of ``text``, in order."""
+    return [normalize(part) for part in CLAUSE_END.split(text or "") if part.strip()]
+
+
+def question_clauses(text: str, clauses: Optional[List[str]] = None) -> List[str]:
+    """The normalised clauses of ``text`` that ask something; the whole text when none does (``clauses``: its
+    :func:`_clauses`, when already split)."""
+    asked = [clause for clause in (_clauses(text) if clauses is None else clauses) if QUESTION.search(clause)]
     return asked or [normalize(text or "")]
 
 
-def _with_object(text: str) -> List[str]:
+def _with_object(clauses: List[str]) -> List[str]:
     """Each question clause joined to the clause before it: "phiếu đề nghị là mẫu TK02 à, tải ở đâu" asks where to get
     the form the first clause names."""
-    clauses = [normalize(part) for part in CLAUSE_END.split(text or "") if part.strip()]
     return [f"{clauses[i - 1]} {clause}" for i, clause in enumerate(clauses) if i and QUESTION.search(clause)]
 
 
 def aspects(text: str) -> List[str]:
     """Every aspect the question clauses of ``text`` have a cue for, in the order of :data:`ASPECTS`; a form also when
     the clause before a question names it ("..., tải ở đâu")."""
-    clauses = question_clauses(text)
-    found = [name for name in ASPECTS if any(cue.search(clause) for clause in clauses for cue in CUES[name])]
-    if "ask_form" not in found and any(cue.search(joined) for joined in _with_object(text) for cue in CUES["ask_form"]):
+    clauses = _clauses(text)
+    asked = question_clauses(text, clauses)
+    found = [name for name in ASPECTS if any(cue.search(clause) for clause in asked for cue in CUES[name])]
+    if "ask_form" not in found and any(cue.search(joined) for joined in _with_object(clauses) for cue in CUES["ask_form"]):
         found.insert(0, "ask_form")
     return found
 

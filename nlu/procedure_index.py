@@ -115,7 +115,7 @@ class _Tokens:
 
 def phrase_key(phrase: str) -> str:
     """A phrase as the index compares it (the ``phrase`` of a :class:`Resolution`)."""
-    return " ".join(_Tokens.of(phrase).norm)
+    return _Tokens.of(phrase).text
 
 
 def _marks_key(word: str) -> str:

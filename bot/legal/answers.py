@@ -304,7 +304,7 @@ def retrieve(law: Law, text: str, day: dt.date, procedure: Any = None, procedure
 def _about_said(document: Any, said: str) -> bool:
     """Whether a question (its syllables, space-framed) names the group a document is about, or it is about no group:
     the Luật Người khuyết tật answers "con khuyết tật đi học", not "đăng ký cho con vào lớp 1"."""
-    about = getattr(document, "about", ()) if document is not None else ()
+    about = document.about if document is not None else ()
     return not about or any(f" {' '.join(syllables(word))} " in said for word in about)
 
 
@@ -390,17 +390,20 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     if not check_citation(register, article.document, article.number, day, hits):
         return Answer(NOT_SURE.format(contact=_contact(ward or {})), hits=hits)
     kind = quantity_asked(text)
-    if kind and article_number is None and not states_quantity(article, law.index.guides.get(article.key), kind):
+
+    def states(candidate: Hit) -> bool:
+        return states_quantity(candidate.article, law.index.guides.get(candidate.article.key), kind)
+
+    if kind and article_number is None and not states(hit):
         # a close runner-up that states the figure asked answers it ("mức trợ cấp hưu trí xã hội theo Nghị định 176/2025
         # là bao nhiêu": the sum's article, not the decree's scope, which the title words favour)
-        stating = [h for h in hits[1:3] if h.score >= NEAR * hit.score and states_quantity(h.article, law.index.guides.get(h.article.key), kind)]
-        if stating and check_citation(register, stating[0].article.document, stating[0].article.number, day, hits):
-            hit = stating[0]
-            article = hit.article
-    if kind and article_number is None and not states_quantity(article, law.index.guides.get(article.key), kind):
-        asked = {"money": "Số tiền cụ thể anh/chị hỏi (lệ phí, mức đóng, mức phạt...)", "percent": "Tỷ lệ phần trăm anh/chị hỏi",
-                 "area": "Diện tích cụ thể anh/chị hỏi"}[kind]
-        return Answer(f"{asked} không có trong các văn bản em đã đối chiếu, nên em không trích dẫn. {_counter(ward)}", hits=hits)
+        stating = next((h for h in hits[1:3] if h.score >= NEAR * hit.score and states(h)), None)
+        if stating is None or not check_citation(register, stating.article.document, stating.article.number, day, hits):
+            asked = {"money": "Số tiền cụ thể anh/chị hỏi (lệ phí, mức đóng, mức phạt...)",
+                     "percent": "Tỷ lệ phần trăm anh/chị hỏi", "area": "Diện tích cụ thể anh/chị hỏi"}[kind]
+            return Answer(f"{asked} không có trong các văn bản em đã đối chiếu, nên em không trích dẫn. {_counter(ward)}",
+                          hits=hits)
+        hit, article = stating, stating.article
     document = register.get(article.document)
     # the register warns the text lacks a later amendment it does not hold: "mức chuẩn trợ giúp xã hội hiện nay" is
     # quoted from the 2021 original, whose sums a later decree changed
