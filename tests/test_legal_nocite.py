@@ -23,6 +23,14 @@ def ask(question: str, day: dt.date = DAY):
     return answer_question(LAW, question, day, procedures=PROCEDURES)
 
 
+COUNTER = "Bộ phận Một cửa"  # every refusal sends the citizen to the counter
+
+
+def refused(answer, *said: str) -> bool:
+    """No citation, and the reply says each of ``said``."""
+    return answer.citation is None and all(words in answer.text for words in said)
+
+
 @pytest.mark.parametrize("text, passage", [
     ("theo điểm b khoản 5 Điều 5 Nghị định 20/2021", (5, "b")),
     ("diem c khoan 5 dieu 5 nd 20/2021", (5, "c")),   # "c" is a point, not "chị"
@@ -60,7 +68,7 @@ def test_the_same_passage_is_quoted_before_its_repeal_and_another_clause_still_i
 ])
 def test_a_kind_or_year_of_document_the_register_does_not_hold_is_not_quoted(question, said):
     answer = ask(question)
-    assert answer.citation is None and said in answer.text and "Bộ phận Một cửa" in answer.text
+    assert refused(answer, said, COUNTER)
 
 
 @pytest.mark.parametrize("question", [
@@ -81,7 +89,7 @@ def test_a_kind_and_year_the_register_holds_is_still_answered(question):
 ])
 def test_a_sum_of_money_no_article_states_is_not_answered_with_a_citation(question):
     answer = ask(question)
-    assert answer.citation is None and "Số tiền cụ thể" in answer.text and "Bộ phận Một cửa" in answer.text
+    assert refused(answer, "Số tiền cụ thể", COUNTER)
 
 
 @pytest.mark.parametrize("question, document, article", [
@@ -108,7 +116,7 @@ def test_an_article_that_answers_how_much_is_still_cited(question, document, art
 ])
 def test_a_topic_no_registered_document_covers_gets_no_citation(question):
     answer = ask(question)
-    assert answer.citation is None and "nằm ngoài các văn bản" in answer.text and "Bộ phận Một cửa" in answer.text
+    assert refused(answer, "nằm ngoài các văn bản", COUNTER)
 
 
 def test_no_outside_phrase_is_a_topic_people_are_answered_on():
@@ -127,7 +135,7 @@ def test_no_outside_phrase_is_a_topic_people_are_answered_on():
 ])
 def test_a_figure_the_article_does_not_state_or_a_later_text_may_have_changed_is_not_quoted(question, said):
     answer = ask(question)
-    assert answer.citation is None and said in answer.text and "Bộ phận Một cửa" in answer.text
+    assert refused(answer, said, COUNTER)
 
 
 def test_a_percentage_the_article_states_is_still_quoted():
@@ -137,12 +145,12 @@ def test_a_percentage_the_article_states_is_still_quoted():
 
 def test_a_provincial_decision_number_not_in_the_register_is_said_unknown():
     answer = ask("Quyết định 999/QĐ-UBND của tỉnh về thù lao hòa giải viên quy định bao nhiêu?")
-    assert answer.citation is None and "999/QĐ-UBND" in answer.text
+    assert refused(answer, "999/QĐ-UBND")
 
 
 def test_a_sum_confirmed_from_a_named_article_of_an_outdated_text_is_not_quoted():
     answer = ask("Mức chuẩn trợ giúp xã hội vẫn là 360.000 đồng/tháng theo khoản 2 Điều 4 NĐ 20/2021 đúng không?")
-    assert answer.citation is None and "76/2024/NĐ-CP" in answer.text
+    assert refused(answer, "76/2024/NĐ-CP")
 
 
 @pytest.mark.parametrize("question", [
@@ -155,7 +163,7 @@ def test_questions_that_ask_no_sum_are_still_answered(question):
 
 def test_a_sum_asked_to_be_confirmed_from_an_outdated_text_is_not_quoted():
     answer = ask("mức chuẩn trợ giúp xã hội 360 nghìn, mẹ em hệ số 2 thì được 720 nghìn đúng không")
-    assert answer.citation is None and "76/2024/NĐ-CP" in answer.text
+    assert refused(answer, "76/2024/NĐ-CP")
 
 
 @pytest.mark.parametrize("question", [
@@ -165,12 +173,12 @@ def test_a_sum_asked_to_be_confirmed_from_an_outdated_text_is_not_quoted():
 ])
 def test_the_provinces_own_texts_and_amounts_are_not_quoted_from_national_ones(question):
     answer = ask(question)
-    assert answer.citation is None and "của tỉnh" in answer.text and "Bộ phận Một cửa" in answer.text
+    assert refused(answer, "của tỉnh", COUNTER)
 
 
 def test_a_sum_asked_at_the_end_needs_an_article_that_states_one():
     answer = ask("luong cong chuc tu phap ho tich phuong bac 1 hien nay la bao nhieu")
-    assert answer.citation is None and "Số tiền cụ thể" in answer.text
+    assert refused(answer, "Số tiền cụ thể")
 
 
 def test_the_article_that_states_the_sum_is_quoted_over_the_decrees_scope():
@@ -195,7 +203,7 @@ def test_a_figure_that_is_not_money_is_still_answered(question):
 ])
 def test_one_persons_dossier_or_record_is_not_answered_from_the_law(question):
     answer = ask(question)
-    assert answer.citation is None and "Bộ phận Một cửa" in answer.text
+    assert refused(answer, COUNTER)
 
 
 def test_when_ones_own_complaint_must_be_taken_up_is_still_answered_from_the_law():
