@@ -24,7 +24,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.legal.library import Law
 from bot.legal.register import Register, number_key
@@ -295,10 +295,16 @@ def unknown_document_text(asked: str) -> str:
 
 def retrieve(law: Law, text: str, day: dt.date, procedure: Any = None, procedures: Optional[Dict[str, Any]] = None) -> List[Hit]:
     """The articles in force on ``day`` that best answer ``text``, the conversation's or named procedure's bases first."""
+    return ranked(law, text, day, procedure, procedures)[0]
+
+
+def ranked(law: Law, text: str, day: dt.date, procedure: Any = None,
+           procedures: Optional[Dict[str, Any]] = None) -> Tuple[List[Hit], Optional[str]]:
+    """:func:`retrieve`'s articles, and the topic outside the register (``outside.yml``) that outranks them all."""
     favour = favoured_documents([procedure, *_named_procedures(text, procedures or {})])
     said = " " + " ".join(syllables(text)) + " "
-    hits = law.index.search(text, day, k=RETRIEVED * 2, favour=favour)
-    return [h for h in hits if _about_said(law.register.get(h.article.document), said)][:RETRIEVED]
+    hits, topic = law.index.rank(text, day, k=RETRIEVED * 2, favour=favour)
+    return [h for h in hits if _about_said(law.register.get(h.article.document), said)][:RETRIEVED], topic
 
 
 def _about_said(document: Any, said: str) -> bool:
@@ -380,7 +386,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
         query = " ".join([text] + [register.get(n).title for n in named])
         hits = [h for h in law.index.search(query, day, k=50) if h.article.document in named + by_title][:RETRIEVED]
     else:
-        hits = retrieve(law, text, day, procedure, procedures)
+        hits, topic = ranked(law, text, day, procedure, procedures)
+        if topic:  # the question reads more like a topic no registered document covers than like any article
+            return Answer(f"Câu hỏi về {topic} nằm ngoài các văn bản pháp luật em có để trích dẫn. {_counter(ward)}", hits=hits)
     if article_number is not None and hits and not confident(hits[0]):
         hits = [Hit(hits[0].article, CONFIDENCE, 1.0)]  # named by the citizen: no guess involved
     if not hits or not confident(hits[0]):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 from bot import yamltext
 from bot.legal.articles import Articles, load_articles
@@ -40,8 +40,17 @@ class Law:
                 for item in (data or {}).get("topics") or [] for phrase in item.get("phrases") or []}
 
     @cached_property
+    def outside_topics(self) -> List[Tuple[str, List[str]]]:
+        """Each topic of ``outside.yml`` with its people's words (phrases and questions), for the index."""
+        path = self.directory / "outside.yml"
+        data = yamltext.load(path.read_text(encoding="utf-8")) if path.exists() else None
+        return [(str(item["topic"]), [*(item.get("phrases") or []), *(item.get("questions") or [])])
+                for item in (data or {}).get("topics") or []]
+
+    @cached_property
     def index(self):  # -> bot.legal.search.LegalIndex (imported late: bm25s loads numpy/scipy)
         from bot.legal.search import LegalIndex
 
         with self._lock:
-            return LegalIndex.build(self.register, self.articles, self.directory / "questions.yml")
+            return LegalIndex.build(self.register, self.articles, self.directory / "questions.yml",
+                                    outside=self.outside_topics)
