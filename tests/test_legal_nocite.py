@@ -129,7 +129,7 @@ def test_no_outside_phrase_is_a_topic_people_are_answered_on():
 
 
 @pytest.mark.parametrize("question, said", [
-    ("bán đất thì thuế thu nhập cá nhân phải đóng mấy %", "Tỷ lệ phần trăm"),
+    ("chuyển mục đích sử dụng đất phải nộp mấy % tiền sử dụng đất", "Tỷ lệ phần trăm"),
     ("diện tích tối thiểu để tách thửa đất ở tại phường là bao nhiêu m2", "Diện tích cụ thể"),
     ("mức chuẩn trợ giúp xã hội hiện nay là bao nhiêu đồng một tháng", "76/2024/NĐ-CP"),
 ])
