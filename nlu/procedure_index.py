@@ -387,6 +387,12 @@ class ProcedureIndex:
             return None
         return winner, hits[winner][1]
 
+    def _qualified(self, query: _Tokens, pid: str) -> bool:
+        """Whether the message names one of the variant qualifiers of entry ``pid`` ("online", "lưu động")."""
+        present = set(query.norm)
+        return any(cue.procedure == pid and cue.group and present.issuperset(cue.norm) and self._cue_in(query, cue)
+                   for token in present for cue in (self._cues[i] for i in self._cues_by_rarest.get(token, ())))
+
     def resolve(self, text: str) -> Optional[Resolution]:
         """The procedure ``text`` is about, or None when it names none."""
         query = _Tokens.of(text, query=True)
@@ -405,8 +411,10 @@ class ProcedureIndex:
             return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3), **found)
         tied = [pid for pid, (value, _, phrase) in ranked if phrase.tokens.norm == top_phrase.tokens.norm and abs(value - top_value) < 1e-9]
         # equal twins: the plain one first (a variant none of whose qualifiers the message names is the less likely
-        # answer: "nộp lại cà vẹt" is the in-person thu hồi, not the fully online one), then the shorter name
-        entry = self.entries[min(tied, key=lambda pid: (pid in self._variants, len(self.entries[pid].name), pid))]
+        # answer: "nộp lại cà vẹt" is the in-person thu hồi, not the fully online one; "... trên cổng dịch vụ công"
+        # names the online one's), then the shorter name
+        entry = self.entries[min(tied, key=lambda pid: (not (pid in self._variants and self._qualified(query, pid)),
+                                                        pid in self._variants, len(self.entries[pid].name), pid))]
         return Resolution(
             id=entry.id,
             code=entry.code,

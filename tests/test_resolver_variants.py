@@ -117,6 +117,13 @@ def test_vehicle_situations_reach_their_registration_procedure(resolver, text, e
         ("mat ca vet xe lam lai online toan trinh duoc ko", "cap-lai-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
         # twins matched by the same words: the plain one answers, the online one stays among the choices
         ("xe cũ nát quá rồi, có phải nộp lại cà vẹt không", "thu-hoi-giay-chung-nhan-dang-ky-bien-so-xe-thuc-hien-bang"),
+        # ... unless the message names the online one's qualifier: twins matched by the same words, "online" decides
+        ("nộp lại cà vẹt online", "thu-hoi-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
+        ("xe hỏng nát bán phế liệu, nộp lại biển trên cổng dịch vụ công thế nào",
+         "thu-hoi-chung-nhan-dang-ky-xe-bien-so-xe-thuc-hien-bang-dich"),
+        # the plain twin's own words ("mới mua") and the online qualifier: the online first registration
+        ("xe máy mới mua đăng ký online hết bao nhiêu", "dang-ky-xe-lan-dau-truc-tuyen-toan-trinh-doi-voi-xe-san-xuat"),
+        ("xe máy mới mua đăng ký ở đâu", "dang-ky-cap-bien-so-xe-lan-dau-thuc-hien-bang-dich-vu-cong"),
     ],
 )
 def test_the_fully_online_twin_only_when_the_message_says_online(resolver, text, expected):
