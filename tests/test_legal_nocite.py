@@ -233,3 +233,40 @@ def test_a_register_entry_with_a_malformed_group_is_refused(tmp_path):
                       encoding="utf-8")
     with pytest.raises(RegisterError, match="about"):
         load_register(target)
+
+
+@pytest.mark.parametrize("question, topic", [
+    # none of the topic's phrases is named: its people's questions outrank every article
+    ("bị lừa mất tiền qua mạng thì trình báo ở đâu", "lừa đảo"),
+    ("chơi họ bị vỡ họ, chủ họ bỏ trốn thì kiện ở đâu", "hụi"),
+    ("dang ky ket hon xong thi dc nghi lam may ngay huong nguyen luong", "lao động"),
+])
+def test_a_question_that_reads_like_a_topic_outside_the_register_is_not_quoted(question, topic):
+    answer = ask(question)
+    assert refused(answer, "nằm ngoài các văn bản", topic, COUNTER)
+
+
+def test_a_topic_phrase_does_not_silence_an_article_that_answers_far_better():
+    # "xuất khẩu lao động" is a topic outside the register, but the question is the residence law's
+    answer = ask("tôi đi xuất khẩu lao động 2 năm thì có bị xóa đăng ký thường trú không")
+    assert answer.citation is not None
+    assert (answer.citation["document"], answer.citation["article"]) == ("68/2020/QH14", 24)
+
+
+def test_a_lookup_phrase_is_never_answered_with_an_article():
+    # the office's own records: however well an article scores, only the office can look it up
+    answer = ask("số quyển, số trang đăng ký kết hôn của bố mẹ tôi năm 1995 là bao nhiêu, tra giúp được không")
+    assert refused(answer, COUNTER)
+
+
+def test_no_outside_phrase_shrinks_to_one_syllable_without_its_stop_words():
+    # phrases are compared without stop words: "chó cắn" would shrink to "can" and silence "căn cước"; a one-word
+    # phrase ("visa") stays one word
+    import yaml
+
+    from bot.legal.search import syllables
+
+    written = [p for t in yaml.safe_load((SETTINGS.legal_dir / "outside.yml").read_text(encoding="utf-8"))["topics"]
+               for p in t.get("phrases") or []]
+    assert written, "outside.yml has phrases"
+    assert [p for p in written if len(syllables(p)) < min(2, len(p.split()))] == []

@@ -40,6 +40,13 @@ class Law:
                 for item in (data or {}).get("topics") or [] for phrase in item.get("phrases") or []}
 
     @cached_property
+    def lookups(self) -> frozenset:
+        """The topics of ``outside.yml`` marked ``lookup``: their phrases ask for the office's own records."""
+        path = self.directory / "outside.yml"
+        data = yamltext.load(path.read_text(encoding="utf-8")) if path.exists() else None
+        return frozenset(str(item["topic"]) for item in (data or {}).get("topics") or [] if item.get("lookup"))
+
+    @cached_property
     def outside_topics(self) -> List[Tuple[str, List[str]]]:
         """Each topic of ``outside.yml`` with its people's words (phrases and questions), for the index."""
         path = self.directory / "outside.yml"

@@ -31,7 +31,6 @@ TITLE_WEIGHT, HEADING_WEIGHT = 1, 2   # repetitions in the law field
 GUIDE_WEIGHT = 2.0                     # the guide field's BM25 score counts twice the law field's
 GUIDE_BM25 = {"k1": 1.5, "b": 0.5}     # short guides: less length normalisation (tuned on the dev set)
 PROCEDURE_BOOST = 1.25
-OUTSIDE_MARGIN = 1.0                   # a topic outside the register must outscore the best article by this factor
 # words that say nothing about which article answers (function words, politeness, question words)
 STOP = frozenset("""a à ạ ơi em anh chi chị cho hỏi hoi xin cho minh toi tôi thi thì la là co có khong không gi gì nao nào
 vay vậy the thế nhe nhé a ạ ak ah oi ban bạn cua của va và voi với nhu như duoc được bi bị o ở tai tại de để roi rồi
@@ -108,6 +107,7 @@ class LegalIndex:
     _idf: Dict[str, float] = field(default_factory=dict, repr=False)
     _partly_repealed: List[int] = field(default_factory=list, repr=False)
     outside: List[str] = field(default_factory=list)  # topics no document covers, indexed after the articles
+    outside_retriever: Any = None                      # ... in this copy of the people's field
 
     @classmethod
     def build(cls, register: Register, articles: Articles, questions: Optional[Path] = None, *,
@@ -129,31 +129,30 @@ class LegalIndex:
             corpus.append([t for part in parts for t in terms(part, bigrams)])
             said = [article.heading, *(guide.questions + guide.keywords if guide else ())]
             people.append([t for part in said for t in terms(part, bigrams)])
-        topics = [] if raw else list(outside)
-        for topic, said in topics:
-            words = [t for part in (topic, *said) for t in terms(part, bigrams)]
-            corpus.append([t for t in terms(topic, bigrams)])
-            people.append(words)
         retriever = bm25s.BM25()
         retriever.index(corpus, show_progress=False)
-        guide_retriever = None
+        guide_retriever = outside_retriever = None
+        topics = [] if raw else list(outside)
         if not raw:
             guide_retriever = bm25s.BM25(**GUIDE_BM25)
             guide_retriever.index(people, show_progress=False)
+        if topics:  # the people's field again with the topics after the articles: the articles' own ranking is untouched
+            outside_retriever = bm25s.BM25(**GUIDE_BM25)
+            outside_retriever.index(people + [[t for part in (topic, *said) for t in terms(part, bigrams)]
+                                              for topic, said in topics], show_progress=False)
         index = cls(register, list(articles.all), guides, retriever, guide_retriever, bigrams, raw,
-                    outside=[topic for topic, _ in topics])
-        index._documents = np.array([a.document for a in index.articles] + [""] * len(topics))
+                    outside=[topic for topic, _ in topics], outside_retriever=outside_retriever)
+        index._documents = np.array([a.document for a in index.articles])
         index._partly_repealed = [i for i, a in enumerate(index.articles)
                                   if not raw and any(str(r.article) == str(a.number) for r in register.get(a.document).repealed_parts)]
-        count = len(index.articles)  # the topics outside are not articles: coverage and its rarity are the articles'
-        index._words = [frozenset(t for t in tokens if "_" not in t) for tokens in corpus[:count]]
+        index._words = [frozenset(t for t in tokens if "_" not in t) for tokens in corpus]
         if people:
             index._words = [words | frozenset(t for t in said if "_" not in t) for words, said in zip(index._words, people)]
         frequency: Dict[str, int] = {}
         for words in index._words:
             for word in words:
                 frequency[word] = frequency.get(word, 0) + 1
-        index._idf = {w: math.log(1 + count / (1 + n)) for w, n in frequency.items()}
+        index._idf = {w: math.log(1 + len(corpus) / (1 + n)) for w, n in frequency.items()}
         return index
 
     def coverage(self, question_words: Sequence[str], position: int) -> float:
@@ -171,35 +170,35 @@ class LegalIndex:
         return self.rank(question, day, k=k, favour=favour)[0]
 
     def rank(self, question: str, day: Optional[dt.date] = None, *, k: int = 5,
-             favour: Iterable[str] = ()) -> Tuple[List[Hit], Optional[str]]:
-        """:meth:`search`'s hits, and the topic outside the register that outranks every article (None when an article
-        ranks first or no topic matches)."""
+             favour: Iterable[str] = ()) -> Tuple[List[Hit], Dict[str, float]]:
+        """:meth:`search`'s hits, and each topic outside the register the question matches with its score over the
+        best article's (above 1: the topic outranks every article)."""
         query = terms(question, self.bigrams)
         if not query:
-            return [], None
+            return [], {}
         scores = np.asarray(self.retriever.get_scores(query), dtype=float)
         if self.guide_retriever is not None:
             scores = scores + GUIDE_WEIGHT * np.asarray(self.guide_retriever.get_scores(query), dtype=float)
         count = len(self.articles)
-        beyond = scores[count:]
-        scores = scores[:count]
+        beyond = (GUIDE_WEIGHT * np.asarray(self.outside_retriever.get_scores(query), dtype=float)[count:]
+                  if self.outside_retriever is not None else np.zeros(0))
         if day is not None:
-            allowed = {n for n in set(self._documents[:count].tolist()) if self.register.quotable_on(n, day)}
-            scores = np.where(np.isin(self._documents[:count], list(allowed)), scores, 0.0)
+            allowed = {n for n in set(self._documents.tolist()) if self.register.quotable_on(n, day)}
+            scores = np.where(np.isin(self._documents, list(allowed)), scores, 0.0)
             for position in self._partly_repealed:  # a whole article a later text repealed is never a hit
                 article = self.articles[position]
                 if self.register.get(article.document).repealed(article.number, None, None, day) is not None:
                     scores[position] = 0.0
         favoured = [n for n in favour if n]
         if favoured:
-            scores = np.where(np.isin(self._documents[:count], favoured), scores * PROCEDURE_BOOST, scores)
+            scores = np.where(np.isin(self._documents, favoured), scores * PROCEDURE_BOOST, scores)
         top = np.argsort(-scores)[:k]
         words = [t for t in query if "_" not in t]
         hits = [Hit(self.articles[i], float(scores[i]), self.coverage(words, i)) for i in top if scores[i] > 0]
-        topic = None
-        if len(beyond) and beyond.max() > OUTSIDE_MARGIN * (scores.max() if count else 0.0):
-            topic = self.outside[int(beyond.argmax())]
-        return hits, topic
+        best = float(scores.max()) if count else 0.0
+        topics = {topic: float(score) / best if best > 0 else float("inf")
+                  for topic, score in zip(self.outside, beyond) if score > 0}
+        return hits, topics
 
 
 def best_sentence(article: Article, question: str, bigrams: bool = True,
