@@ -78,7 +78,7 @@ _CUES = {
         r"\b(?:mat|trong|lau|het|sau|duoc|la) (?:may|bao nhieu) (?:ngay|hom|tuan)\b",
         r"\b(?:may|bao nhieu) (?:ngay|hom|tuan) (?:thi|moi|la|se|co|xong|lay|nhan)\b(?!(?: co)? phai)",
         r"^(?:may|bao nhieu) (?:ngay|hom|tuan)\b",
-        r"\b(?:bao gio|khi nao) (?:co|xong|lay|nhan)\b",
+        r"(?<!chua )(?<!khong )\b(?:bao gio|khi nao) (?:co|xong|lay|nhan)\b",  # not "chưa bao giờ có giấy khai sinh"
         r"\b(?:lay|co) (?:ngay|luon)\b",
         r"\btrong (?:ngay|buoi)\b",
         r"\bket qua\b.*\b(?:khi nao|bao gio|bao lau)\b",
@@ -93,7 +93,8 @@ _CUES = {
         r"\bkem (?:theo )?(?:gi|nhung gi)\b",
         r"\bthanh phan ho so\b",
         r"\bho so gi\b",
-        r"\bco can (?:giay|ban|so|hop dong|to|bang|anh|xac nhan|bien ban|mang)\b.*\bkhong\b",  # "có cần bản án … không"
+        r"\bco can (?:giay|ban|so|hop dong|to|bang|anh|xac nhan|bien ban|mang|van ban|don|thoa thuan)\b.*\bkhong\b",  # "có cần bản án … không"
+        r"\b(?:can|phai) (?:co )?(?:van ban|giay to|giay|ho so) (?:gi|nao|the nao|nhu the nao)\b",  # "cần có văn bản gì"
         r"\bco can (?:\w+ ){1,3}xac nhan gi\b",  # "có cần cơ quan xác nhận gì không"
         # "có phải nộp kết quả xét nghiệm ADN không", "có cần nộp lại bản gốc giấy chứng nhận không"
         r"\b(?:phai|can) (?:nop|mang|xuat trinh|kem)(?: lai| theo| kem| ca)? (?:ban|giay|ket qua|so|hop dong|bang|anh|to|bien ban)\b"

@@ -42,6 +42,10 @@ STORY_QUESTIONS = [
     ("Sinh con ở bệnh viện huyện, làm giấy khai sinh ở phường hay ở bệnh viện?", "ask_where"),
     ("Nộp hồ sơ rồi mà đổi ý, rút hồ sơ lại được không?", "ask_procedure"),
     ("Ghi chú ly hôn thì có cần bản án đã hợp pháp hóa lãnh sự không?", "ask_documents"),
+    # "chưa bao giờ" (never) asks no time; "văn bản" asked as a paper to bring is a document, not a law (session 10)
+    ("Bà tôi chưa bao giờ có giấy khai sinh, giờ muốn làm thì làm thế nào?", "ask_procedure"),
+    ("Xin điều chỉnh quyết định giao đất thì cần có văn bản gì?", "ask_documents"),
+    ("Nhận cha cho con có cần văn bản đồng ý của mẹ cháu không?", "ask_documents"),
 ]
 
 
