@@ -61,7 +61,8 @@ _CUES = {
     ],
     "ask_fee": [
         # "phí", not "chi phí mai táng" (a benefit) nor "mai táng phí"
-        r"(?<!chi )(?<!tang )(?<!phap ly mien )\b(?:le phi|phi)\b(?! mai tang)",  # nor "trợ giúp pháp lý miễn phí"
+        # nor "trợ giúp pháp lý miễn phí", nor "hỗ trợ tiền viện phí" (a benefit asked for)
+        r"(?<!chi )(?<!tang )(?<!phap ly mien )(?<!vien )\b(?:le phi|phi)\b(?! mai tang)",
         r"\bbao nhieu tien\b",
         r"\bco (?:mat|ton) (?:tien|phi)\b",  # not "mặt tiền" (a façade): both read "mat tien"
         r"\b(?:mat|ton|het) (?:tien|phi) khong\b",
@@ -93,7 +94,7 @@ _CUES = {
         r"\bkem (?:theo )?(?:gi|nhung gi)\b",
         r"\bthanh phan ho so\b",
         r"\bho so gi\b",
-        r"\bco can (?:giay|ban|so|hop dong|to|bang|anh|xac nhan|bien ban|mang|van ban|don|thoa thuan)\b.*\bkhong\b",  # "có cần bản án … không"
+        r"\bco can (?:giay|ban|so|hop dong|to|bang|anh|xac nhan|bien ban|mang|van ban|don|thoa thuan|hop phap hoa)\b.*\bkhong\b",  # "có cần bản án … không"
         r"\b(?:can|phai) (?:co )?(?:van ban|giay to|giay|ho so) (?:gi|nao|the nao|nhu the nao)\b",  # "cần có văn bản gì"
         r"\bco can (?:\w+ ){1,3}xac nhan gi\b",  # "có cần cơ quan xác nhận gì không"
         # "có phải nộp kết quả xét nghiệm ADN không", "có cần nộp lại bản gốc giấy chứng nhận không"

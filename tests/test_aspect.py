@@ -46,6 +46,9 @@ STORY_QUESTIONS = [
     ("Bà tôi chưa bao giờ có giấy khai sinh, giờ muốn làm thì làm thế nào?", "ask_procedure"),
     ("Xin điều chỉnh quyết định giao đất thì cần có văn bản gì?", "ask_documents"),
     ("Nhận cha cho con có cần văn bản đồng ý của mẹ cháu không?", "ask_documents"),
+    # "tiền viện phí" is a benefit asked for, not a fee; legalisation is a paper to bring
+    ("Tổ viên an ninh bị thương khi đi tuần, chưa có bảo hiểm y tế, có được hỗ trợ tiền viện phí không?", "ask_procedure"),
+    ("Ghi chú ly hôn ở nước ngoài có cần hợp pháp hóa lãnh sự bản án không?", "ask_documents"),
 ]
 
 
