@@ -363,7 +363,23 @@ class ProcedureIndex:
         depends on the catalogue's order."""
         family = self.entries[top_id].family
         eligible = set(best) | (self._families.get(family, set()) if family else set())
-        hits: Dict[str, Tuple[float, str]] = {}
+        hits = self._cue_hits(query, eligible)
+        if not hits:
+            return None
+
+        def strength(pid: str) -> Tuple[int, float, int]:
+            return hits[pid][0] if pid in hits else (0, 0.0, 0)
+
+        winner = max(hits, key=lambda pid: (strength(pid), best.get(pid, (0.0,))[0], -len(self.entries[pid].name), pid))
+        if winner == top_id or strength(top_id) >= strength(winner):
+            return None
+        return winner, hits[winner][1]
+
+    def _cue_hits(self, query: _Tokens, eligible: set) -> Dict[str, Tuple[Tuple[int, float, int], str]]:
+        """For each entry of ``eligible`` whose cues occur in the message: its strength (how many of its cue groups
+        are named, its longest cue's weight, how many of the message's words its cues cover) and that cue. A
+        variant's own cues count only with one of its qualifiers: "chấm dứt" alone is the plain chấm dứt giám hộ's."""
+        best: Dict[str, Tuple[float, str]] = {}
         groups: Dict[str, set] = defaultdict(set)
         covered: Dict[str, set] = defaultdict(set)
         present = set(query.norm)
@@ -372,26 +388,10 @@ class ProcedureIndex:
             if cue.procedure in eligible and present.issuperset(cue.norm) and self._cue_in(query, cue):
                 covered[cue.procedure].update(cue.norm)
                 groups[cue.procedure].add(cue.group)
-                if cue.weight > hits.get(cue.procedure, (0.0, ""))[0]:
-                    hits[cue.procedure] = (cue.weight, cue.text)
-        # a variant's own cues count only with one of its qualifiers: "chấm dứt" alone is the plain chấm dứt giám hộ's
-        hits = {pid: hit for pid, hit in hits.items() if pid not in self._variants or groups[pid] - {""}}
-        if not hits:
-            return None
-
-        def strength(pid: str) -> Tuple[int, float, int]:
-            return (len(groups[pid]), hits[pid][0], len(covered[pid])) if pid in hits else (0, 0.0, 0)
-
-        winner = max(hits, key=lambda pid: (strength(pid), best.get(pid, (0.0,))[0], -len(self.entries[pid].name), pid))
-        if winner == top_id or strength(top_id) >= strength(winner):
-            return None
-        return winner, hits[winner][1]
-
-    def _qualified(self, query: _Tokens, pid: str) -> bool:
-        """Whether the message names one of the variant qualifiers of entry ``pid`` ("online", "lưu động")."""
-        present = set(query.norm)
-        return any(cue.procedure == pid and cue.group and present.issuperset(cue.norm) and self._cue_in(query, cue)
-                   for token in present for cue in (self._cues[i] for i in self._cues_by_rarest.get(token, ())))
+                if cue.weight > best.get(cue.procedure, (0.0, ""))[0]:
+                    best[cue.procedure] = (cue.weight, cue.text)
+        return {pid: ((len(groups[pid]), weight, len(covered[pid])), text) for pid, (weight, text) in best.items()
+                if pid not in self._variants or groups[pid] - {""}}
 
     def resolve(self, text: str) -> Optional[Resolution]:
         """The procedure ``text`` is about, or None when it names none."""
@@ -410,10 +410,12 @@ class ProcedureIndex:
             entry = self.entries[cued[0]]
             return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3), **found)
         tied = [pid for pid, (value, _, phrase) in ranked if phrase.tokens.norm == top_phrase.tokens.norm and abs(value - top_value) < 1e-9]
-        # equal twins: the plain one first (a variant none of whose qualifiers the message names is the less likely
-        # answer: "nộp lại cà vẹt" is the in-person thu hồi, not the fully online one; "... trên cổng dịch vụ công"
-        # names the online one's), then the shorter name
-        entry = self.entries[min(tied, key=lambda pid: (not (pid in self._variants and self._qualified(query, pid)),
+        # equal twins: the one whose cues the message names most ("... trên cổng dịch vụ công" names the online thu
+        # hồi's qualifier; "… sai vị trí" the điều chỉnh quyết định's own cue), then the plain one (a variant none of
+        # whose qualifiers the message names is the less likely answer: "nộp lại cà vẹt" is the in-person thu hồi),
+        # then the shorter name
+        cued_twins = self._cue_hits(query, set(tied)) if len(tied) > 1 else {}
+        entry = self.entries[min(tied, key=lambda pid: (tuple(-x for x in cued_twins[pid][0]) if pid in cued_twins else (0, 0.0, 0),
                                                         pid in self._variants, len(self.entries[pid].name), pid))]
         return Resolution(
             id=entry.id,
