@@ -30,29 +30,28 @@ class Law:
         return load_articles(self.directory / "articles", self.register)
 
     @cached_property
-    def outside(self) -> Dict[str, str]:
-        """Topics no registered document covers (``outside.yml``): each phrase as normalised syllables -> its topic."""
-        from bot.legal.search import syllables
-
+    def _outside(self) -> List[Dict]:
+        """The topics of ``outside.yml`` (none when absent): no registered document covers them."""
         path = self.directory / "outside.yml"
         data = yamltext.load(path.read_text(encoding="utf-8")) if path.exists() else None
-        return {" ".join(syllables(phrase)): str(item["topic"])
-                for item in (data or {}).get("topics") or [] for phrase in item.get("phrases") or []}
+        return list((data or {}).get("topics") or [])
+
+    @cached_property
+    def outside(self) -> Dict[str, str]:
+        """Each phrase of a topic outside the register, as normalised syllables -> its topic."""
+        from bot.legal.search import syllables
+
+        return {" ".join(syllables(phrase)): str(item["topic"]) for item in self._outside for phrase in item.get("phrases") or []}
 
     @cached_property
     def lookups(self) -> frozenset:
-        """The topics of ``outside.yml`` marked ``lookup``: their phrases ask for the office's own records."""
-        path = self.directory / "outside.yml"
-        data = yamltext.load(path.read_text(encoding="utf-8")) if path.exists() else None
-        return frozenset(str(item["topic"]) for item in (data or {}).get("topics") or [] if item.get("lookup"))
+        """The topics marked ``lookup``: their phrases ask for the office's own records."""
+        return frozenset(str(item["topic"]) for item in self._outside if item.get("lookup"))
 
     @cached_property
     def outside_topics(self) -> List[Tuple[str, List[str]]]:
-        """Each topic of ``outside.yml`` with its people's words (phrases and questions), for the index."""
-        path = self.directory / "outside.yml"
-        data = yamltext.load(path.read_text(encoding="utf-8")) if path.exists() else None
-        return [(str(item["topic"]), [*(item.get("phrases") or []), *(item.get("questions") or [])])
-                for item in (data or {}).get("topics") or []]
+        """Each topic with its people's words (phrases and questions), for the index."""
+        return [(str(item["topic"]), [*(item.get("phrases") or []), *(item.get("questions") or [])]) for item in self._outside]
 
     @cached_property
     def index(self):  # -> bot.legal.search.LegalIndex (imported late: bm25s loads numpy/scipy)
