@@ -38,7 +38,7 @@ _CUES = {
         r"\bmau (?:don|to khai|van ban|so|ct|dk|tk|\w*\d|gi|nao|giay)",
         r"\b(?:lay|tai|xin|in|dien|kiem|download) (?:mau|to khai|bieu mau)",
         r"\b(?:mau|to khai)\b.*\b(?:download|tai ve)\b",
-        r"\b(?:to khai|giay khai)\b.*\b(?:lay|tai|mau)\b",
+        r"\b(?:to khai|giay khai(?! sinh| tu))\b.*\b(?:lay|tai|mau)\b",  # not "giấy khai sinh … lấy được"
         r"\btheo mau\b|\bmau san\b|\bco mau (?:don|to khai|phieu)\b",  # "viết đơn theo mẫu không", "có mẫu sẵn" (not "màu")
         r"\bdien (?:phieu|to khai|don|mau|giay) (?:nao|gi)\b",
         r"\b(?:dung|viet|lam|ghi) (?:giay de nghi|to khai|phieu|mau) (?:nao|gi)\b",  # "dùng giấy đề nghị nào"
@@ -66,6 +66,7 @@ _CUES = {
         r"\bbao nhieu tien\b",
         r"\bco (?:mat|ton) (?:tien|phi)\b",  # not "mặt tiền" (a façade): both read "mat tien"
         r"\b(?:mat|ton|het) (?:tien|phi) khong\b",
+        r"\b(?:phai|co phai) (?:tra|dong|nop) (?:tien|phi)\b.*\bkhong\b",  # "có phải trả tiền không"
         r"\b(?:ton|het) bao nhieu\b",
         r"\b(?:nop|dong|tra) (?:bao nhieu|le phi)\b",
         r"\bgia bao nhieu\b",
@@ -123,6 +124,7 @@ _CUES = {
         r"\bthu tuc\b",
         r"\bphai (?:lam|bao|dang ky|khai bao|xin)\b",
         r"\bco (?:phai|can|duoc|bi)\b.*\bkhong\b",
+        r"\bco (?:lam|xin|dang ky|cap|doi) duoc\b.*\bkhong\b",  # "có làm được giấy chứng nhận căn cước không"
         r"\bcach\b",
         # may it be done at all ("đăng ký lại được không"), will an official come to the house (lưu động)
         r"\b(?:lam|lam lai|dang ky|dang ky lai|xin|xin lai|sao y|chung thuc|nhap khau|xac nhan|chuyen|cap lai|de nghi|xoa|rut)\b"

@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.catalogue.procedures import EID_PROCEDURE
 from nlu.aspect import ASPECTS, aspect
 from nlu.corrections import is_correction
+from nlu.counter_words import asks_for_counter
 from nlu.dossier_code import find_codes
 from nlu.invite_code import find_invite_codes, invite_intent
 from nlu.listed import CatalogueResolver, catalogue_index, listed_index
@@ -370,7 +371,8 @@ ASPECT_OVER = {
     "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC, "ask_eid": _SPECIFIC,
     "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": ASPECTS,
     "area_broadcast": _SPECIFIC, "human_handoff": _SPECIFIC,  # "... muốn đổi cái mới thì làm ở đâu" (v12, session 9)
-    "ask_counter": tuple(a for a in ASPECTS if a != "ask_where"),  # "quầy nào" is its own where-question
+    # "quầy nào" is its own where-question; "chuyển đất vườn sang đất ở thì xin phép ở đâu" asks the procedure's place
+    "ask_counter": _SPECIFIC,
 }
 # "check_dossier" guessed on a question about a named procedure that asks nothing about a dossier's progress ("giấy
 # phép xây dựng sắp hết hạn mà chưa khởi công thì gia hạn thế nào", "rút hồ sơ lại được không"): the aspect it names.
@@ -431,6 +433,8 @@ class AspectClassifier(RuleClassifier):
             if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
                 continue
             if specific_only and best == "ask_eid" and name == "ask_where" and procedures & E_ID_OWN:
+                continue
+            if specific_only and best == "ask_counter" and name == "ask_where" and asks_for_counter(message.get(TEXT) or ""):
                 continue
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}

@@ -49,6 +49,10 @@ STORY_QUESTIONS = [
     # "tiền viện phí" is a benefit asked for, not a fee; legalisation is a paper to bring
     ("Tổ viên an ninh bị thương khi đi tuần, chưa có bảo hiểm y tế, có được hỗ trợ tiền viện phí không?", "ask_procedure"),
     ("Ghi chú ly hôn ở nước ngoài có cần hợp pháp hóa lãnh sự bản án không?", "ask_documents"),
+    # "giấy khai sinh … lấy được" is the result, not the declaration form ("giấy khai"); "có phải trả tiền" a fee
+    ("Con tôi sinh được 20 ngày, làm giấy khai sinh bao lâu thì lấy được?", "ask_processing_time"),
+    ("Cập nhật thông tin ADN vào căn cước thì có phải trả tiền không?", "ask_fee"),
+    ("Ông tôi không có giấy tờ quốc tịch gì, có làm được giấy chứng nhận căn cước không?", "ask_procedure"),
 ]
 
 
