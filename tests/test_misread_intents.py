@@ -34,3 +34,10 @@ async def test_locking_the_e_id_is_answered_as_its_own_procedure_not_the_level_2
 async def test_a_procedure_handled_elsewhere_is_named_with_who_handles_it_even_when_the_classifier_was_unsure(assistant, user):
     reply = await say(assistant, user, "hộ chiếu đã báo mất rồi nhưng tìm lại được, khôi phục thế nào")
     assert "hộ chiếu" in reply.lower() and "Công an tỉnh" in reply
+
+
+async def test_where_to_do_a_named_procedure_is_its_place_not_the_office_hours(assistant, user):
+    # the classifier may take "… xin phép ở đâu" for the service centre's own question (ask_counter); without "quầy"
+    # the question asks where the named procedure is done (retired set v17, session 10)
+    reply = await say(assistant, user, "Tôi có 500m2 đất vườn, muốn chuyển một phần sang đất ở để xây nhà thì xin phép ở đâu?")
+    assert "chuyển mục đích" in reply.lower() and "Nơi nộp" in reply
