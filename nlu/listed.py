@@ -84,7 +84,12 @@ class CatalogueResolver:
         if found is None or self.listed is None:
             return found
         other = self.listed.resolve(text)
-        return None if other is not None and prefer_listed(found, other) else found
+        # words that are also another ward procedure's name ("đăng ký kinh doanh" in "quán ăn làm ăn thua lỗ, trả giấy
+        # đăng ký kinh doanh") do not hand the message to a procedure handled elsewhere; words the match shares with
+        # it ("thông báo tạm ngừng kinh doanh" of a company) are weighed by prefer_listed
+        if other is None or (other.phrase != found.phrase and self.catalogue.names(other.phrase)):
+            return found
+        return None if prefer_listed(found, other) else found
 
 
 def listed_index(catalogue_dir: Path, list_dir: Path) -> Optional[ProcedureIndex]:

@@ -190,6 +190,7 @@ class ProcedureIndex:
                 holders[token].add(pid)
         total = max(1, len(self.entries))
         self.idf = {token: 0.0 if token in FILLER else math.log(1 + total / len(pids)) for token, pids in holders.items()}
+        self._phrase_texts: Optional[frozenset] = None
         self._phrases = [
             _Phrase(tokens, pid, sum(self.idf[t] for t in tokens.norm)) for tokens, pid in tokenised
         ]
@@ -392,6 +393,12 @@ class ProcedureIndex:
                     best[cue.procedure] = (cue.weight, cue.text)
         return {pid: ((len(groups[pid]), weight, len(covered[pid])), text) for pid, (weight, text) in best.items()
                 if pid not in self._variants or groups[pid] - {""}}
+
+    def names(self, phrase: str) -> bool:
+        """Whether ``phrase`` (canonical, as :attr:`Resolution.phrase`) is one of the index's phrases."""
+        if self._phrase_texts is None:
+            self._phrase_texts = frozenset(p.tokens.text for p in self._phrases)
+        return phrase in self._phrase_texts
 
     def resolve(self, text: str) -> Optional[Resolution]:
         """The procedure ``text`` is about, or None when it names none."""
