@@ -51,7 +51,7 @@ KIND_WORDS = {"bo luat": "Bộ luật", "luat": "Luật", "phap lenh": "Pháp l�
 LAW_KINDS = ("Luật", "Bộ luật")                             # named by title in questions ("Luật Căn cước")
 # a sum of money asked ("bao nhiêu tiền", "lệ phí ... bao nhiêu", "phạt bao nhiêu"), read without abbreviation expansion
 MONEY_ASKED = re.compile(r"\bbao nhieu (?:tien|dong|trieu|nghin|ngan|phi|le phi)\b"
-                         r"|\bbao nhieu (?:1|mot) (?:m2|met vuong|met|m)\b"  # "giá đất bao nhiêu 1 m2"
+                         r"|\bbao nhieu (?:1 ?|mot )(?:m2|met vuong|met|m)\b"  # "giá đất bao nhiêu 1 m2", "… 1m2"
                          r"|\b(?:le phi|phi|phat|dong|nop|tien|gia(?! dinh| han| tri)|muc chuan|luong|muc chi|boi duong|thu lao|phu cap)(?: [a-z0-9]+){0,6} "
                          r"(?:la |het |mat )?(?:bao nhieu|toi da bao nhieu)\b"
                          r"(?! (?:ngay|thang|nam|tuoi|nguoi|lan|gio|thanh vien|m2|met|phan tram|con|ho|khoan|loai|buoc)\b)")
