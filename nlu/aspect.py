@@ -115,6 +115,7 @@ _CUES = {
         r"\b(?:nop|lam|dang ky) (?:truc tuyen|online|qua mang)\b.*\bkhong\b",
         r"\bco phai ve\b",
         r"\b(?:o|tai) (?:phuong|xa|uy ban|cong an|benh vien|tinh|\w+) hay (?:o|tai|len|ra) \w+",  # "ở phường hay ở bệnh viện"
+        r"\bngoai (?:phuong|xa|uy ban|ubnd)\b.*\bkhong\b",  # "có làm được ở chỗ khác ngoài phường không"
         r"\bai (?:giai quyet|cap|lam|xac nhan|tiep nhan)\b",
         r"\b(?:nop|gui) (?:cho )?ai\b",
     ],

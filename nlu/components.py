@@ -368,7 +368,9 @@ class NamedProcedureClassifier(RuleClassifier):
 # the fee of a procedure, not the e-ID guide), and the aspects that may replace them (read sets v1-v9, session 8)
 _SPECIFIC = tuple(a for a in ASPECTS if a != "ask_procedure")
 ASPECT_OVER = {
-    "ask_law": _SPECIFIC, "feedback": _SPECIFIC, "out_of_scope": _SPECIFIC, "ask_eid": _SPECIFIC,
+    # a complaint or "not ours" guessed on "cây bàng trước nhà to quá, muốn chặt thì có phải xin phép không" (a named
+    # catalogue procedure): the general "how" replaces them too (read sets v4-v17, session 10)
+    "ask_law": _SPECIFIC, "feedback": ASPECTS, "out_of_scope": ASPECTS, "ask_eid": _SPECIFIC,
     "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": ASPECTS,
     "area_broadcast": _SPECIFIC, "human_handoff": _SPECIFIC,  # "... muốn đổi cái mới thì làm ở đâu" (v12, session 9)
     # "quầy nào" is its own where-question; "chuyển đất vườn sang đất ở thì xin phép ở đâu" asks the procedure's place
@@ -434,8 +436,10 @@ class AspectClassifier(RuleClassifier):
                 continue
             if specific_only and best == "ask_eid" and name == "ask_where" and procedures & E_ID_OWN:
                 continue
-            if specific_only and best == "ask_counter" and name == "ask_where" and asks_for_counter(message.get(TEXT) or ""):
-                continue
+            if best == "ask_counter" and name == "ask_where" and (not procedures or asks_for_counter(message.get(TEXT) or "")):
+                continue  # the office's own address ("bộ phận một cửa ở đâu") or a counter ("quầy nào") stays ask_counter
+            if specific_only and best in ("feedback", "out_of_scope") and name == "ask_procedure" and not procedures:
+                continue  # "how" replaces a complaint only on a catalogue procedure's question
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)

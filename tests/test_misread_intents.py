@@ -41,3 +41,10 @@ async def test_where_to_do_a_named_procedure_is_its_place_not_the_office_hours(a
     # the question asks where the named procedure is done (retired set v17, session 10)
     reply = await say(assistant, user, "Tôi có 500m2 đất vườn, muốn chuyển một phần sang đất ở để xây nhà thì xin phép ở đâu?")
     assert "chuyển mục đích" in reply.lower() and "Nơi nộp" in reply and "Quầy" not in reply
+
+
+async def test_a_procedure_question_taken_for_a_complaint_gets_the_procedure(assistant, user):
+    # the classifier may take a story with a wish ("rễ làm nứt nền nhà, muốn chặt") for a complaint (feedback); the
+    # message names a catalogue procedure and asks whether one may: its how-to answers (read sets v4-v17, session 10)
+    reply = await say(assistant, user, "Cây bàng ngoài vỉa hè trước cửa nhà tôi to quá, rễ làm nứt nền nhà, muốn chặt đi có được không?")
+    assert "cây xanh" in reply.lower() and "góp ý" not in reply.lower() and "phản ánh" not in reply.lower()
