@@ -126,6 +126,16 @@ def test_bad_fee_groups_name_the_fee(tmp_path, catalogue, groups):
         load_catalogue(tmp_path)
 
 
+def test_a_word_list_indented_under_its_item_is_rejected(tmp_path, catalogue):
+    # "- làm chủ hộ riêng" followed by "  - tách hộ" folds the rest of the list into one item: its phrases are lost
+    text = yaml.safe_dump(_valid(catalogue), allow_unicode=True)
+    text = text.replace("cues:\n", "cues:\n- làm chủ hộ riêng\n  - tách hộ\n  - tách khẩu\n", 1) if "cues:\n" in text else \
+        text + "cues:\n- làm chủ hộ riêng\n  - tách hộ\n  - tách khẩu\n"
+    (tmp_path / "dang-ky-khai-sinh.yml").write_text(text, encoding="utf-8")
+    with pytest.raises(CatalogueError, match="cues"):
+        load_catalogue(tmp_path)
+
+
 def test_id_must_match_file_name(tmp_path, catalogue):
     _write(tmp_path, "khac", _valid(catalogue))
     with pytest.raises(CatalogueError, match="'id'"):

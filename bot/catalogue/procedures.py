@@ -216,6 +216,16 @@ def _strings(data: Dict[str, Any], key: str, path: Path, prefix: str = "") -> Li
     return [v.strip() for v in values]
 
 
+def _words(data: Dict[str, Any], key: str, path: Path) -> List[str]:
+    """A list of citizens' words (aliases, life events, cues): one phrase per item. Items indented under the one
+    before them fold into it ("làm chủ hộ riêng - tách hộ - tách khẩu"), so the phrases after it are silently lost."""
+    values = _strings(data, key, path)
+    folded = next((v for v in values if " - " in v), None)
+    if folded is not None:
+        raise CatalogueError(path, key, f"an item holds several phrases joined by ' - ' (a list indented under it?): {folded!r}")
+    return values
+
+
 def parse_procedure(data: Any, path: Path) -> Procedure:
     """Validate one catalogue file's content and return it as a :class:`Procedure`."""
     if not isinstance(data, dict):
@@ -251,9 +261,9 @@ def parse_procedure(data: Any, path: Path) -> Procedure:
         level=_require(data, "level", str, path),
         agency=_optional(data, "agency", str, path),
         family=_require(data, "family", str, path),
-        aliases=_strings(data, "aliases", path),
-        life_events=_strings(data, "life_events", path),
-        cues=_strings(data, "cues", path),
+        aliases=_words(data, "aliases", path),
+        life_events=_words(data, "life_events", path),
+        cues=_words(data, "cues", path),
         variants=tuple(_strings(data, "variants", path)),
         variant_of=tuple(_strings(data, "variant_of", path)),
         summary=(_optional(data, "summary", str, path) or "").strip(),
