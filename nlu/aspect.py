@@ -43,6 +43,7 @@ _CUES = {
         r"\bdien (?:phieu|to khai|don|mau|giay) (?:nao|gi)\b",
         r"\b(?:dung|viet|lam|ghi) (?:giay de nghi|to khai|phieu|mau) (?:nao|gi)\b",  # "dùng giấy đề nghị nào"
         r"\bdon (?:viet|ghi) (?:the nao|nhu the nao|ra sao|sao)\b",
+        r"\bviet don (?:the nao|nhu the nao|ra sao|sao|nhu nao)\b",  # "muốn nhờ phường hòa giải thì viết đơn thế nào"
         r"\bto khai (?:nao|gi)\b",
         r"\bphieu\b.*\b(?:lay|tai)\b",
         r"\bbieu mau\b",
@@ -58,6 +59,7 @@ _CUES = {
         r"\bluat quy dinh (?:the nao|nhu the nao|ra sao|sao)\b",
         r"\bquy dinh o (?:dau|van ban)\b",
         r"\bdieu (?:nao|may)\b",
+        r"\b(?:quy dinh|can cu) (?:tai|o|trong|theo) (?:van ban|luat|nghi dinh|thong tu) nao\b",  # "quy định tại văn bản nào"
     ],
     "ask_fee": [
         # "phí", not "chi phí mai táng" (a benefit) nor "mai táng phí"
@@ -95,6 +97,7 @@ _CUES = {
         r"\bkem (?:theo )?(?:gi|nhung gi)\b",
         r"\bthanh phan ho so\b",
         r"\bho so gi\b",
+        r"\b(?:can|nop|mang) (?:nhung )?chung cu gi\b",  # "nhận cha con cần chứng cứ gì"
         r"\bco can (?:giay|ban|so|hop dong|to|bang|anh|xac nhan|bien ban|mang|van ban|don|thoa thuan|hop phap hoa)\b.*\bkhong\b",  # "có cần bản án … không"
         r"\b(?:can|phai) (?:co )?(?:van ban|giay to|giay|ho so) (?:gi|nao|the nao|nhu the nao)\b",  # "cần có văn bản gì"
         r"\bco can (?:\w+ ){1,3}xac nhan gi\b",  # "có cần cơ quan xác nhận gì không"

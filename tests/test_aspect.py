@@ -53,6 +53,9 @@ STORY_QUESTIONS = [
     ("Con tôi sinh được 20 ngày, làm giấy khai sinh bao lâu thì lấy được?", "ask_processing_time"),
     ("Cập nhật thông tin ADN vào căn cước thì có phải trả tiền không?", "ask_fee"),
     ("Ông tôi không có giấy tờ quốc tịch gì, có làm được giấy chứng nhận căn cước không?", "ask_procedure"),
+    ("Nhận cha cho con thì cần chứng cứ gì?", "ask_documents"),
+    ("Muốn nhờ tổ hòa giải giải quyết chuyện lối đi chung thì viết đơn thế nào?", "ask_form"),
+    ("Chứng thực chữ ký người dịch quy định tại văn bản nào?", "ask_legal"),
 ]
 
 
