@@ -62,7 +62,7 @@ def share(rows: List[bool]) -> str:
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path)
-    parser.add_argument("--set", default="v6", choices=("v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19"))
+    parser.add_argument("--set", default="v6", choices=tuple(f"v{n}" for n in range(4, 20)))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     path = ROOT / "bench" / "data" / f"catalogue_heldout_{args.set}.yml"

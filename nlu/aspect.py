@@ -47,6 +47,7 @@ _CUES = {
         r"\bto khai (?:nao|gi)\b",
         r"\bphieu\b.*\b(?:lay|tai)\b",
         r"\bbieu mau\b",
+        r"\b(?:giay de nghi|don de nghi|mau don)\b.*\b(?:lay|tai)\b",  # "giấy đề nghị … lấy ở đâu"
         r"\bdien (?:the nao|nhu the nao|ra sao|sao)\b",
     ],
     "ask_legal": [
@@ -72,6 +73,7 @@ _CUES = {
         r"\b(?:ton|het) bao nhieu\b",
         r"\b(?:nop|dong|tra) (?:bao nhieu|le phi)\b",
         r"\bgia bao nhieu\b",
+        r"\bbao nhieu (?:1|mot|moi) (?:trang|ban|to|bo)\b",  # "photo công chứng … bao nhiêu 1 trang"
         r"\btinh (?:tien|phi)\b",
         r"\btien\b.*\btinh (?:the nao|nhu the nao|ra sao|sao)\b",
     ],
@@ -121,6 +123,8 @@ _CUES = {
         r"\bngoai (?:phuong|xa|uy ban|ubnd)\b.*\bkhong\b",  # "có làm được ở chỗ khác ngoài phường không"
         r"\bai (?:giai quyet|cap|lam|xac nhan|tiep nhan)\b",
         r"\b(?:nop|gui) (?:cho )?ai\b",
+        r"\b(?:ung dung|app|trang web) nao\b",  # "thông báo lưu trú qua ứng dụng nào"
+        r"\bphuong co (?:lam|cap|nhan|giai quyet)(?! viec| cho)(?: \w+)? khong\b",  # "phiếu lý lịch tư pháp, phường có cấp không"
     ],
     "ask_procedure": [
         r"\blam (?:sao|the nao|nhu the nao|nhu nao|gi)\b",
@@ -131,9 +135,11 @@ _CUES = {
         r"\bco (?:lam|xin|dang ky|cap|doi) duoc\b.*\bkhong\b",  # "có làm được giấy chứng nhận căn cước không"
         r"\bcach\b",
         # may it be done at all ("đăng ký lại được không"), will an official come to the house (lưu động)
-        r"\b(?:lam|lam lai|dang ky|dang ky lai|xin|xin lai|sao y|chung thuc|nhap khau|xac nhan|chuyen|cap lai|de nghi|xoa|rut)\b"
+        r"\b(?:lam|lam lai|dang ky|dang ky lai|xin|xin lai|sao y|chung thuc|nhap khau|xac nhan|chuyen|cap lai|de nghi|xoa|rut"
+        r"|gia han|dieu chinh|bo sung)\b"
         r".*\bduoc khong\b",  # "rút hồ sơ lại được không", "đề nghị xóa tạm trú cho họ được không"
         r"\b(?:xuong|den|len|ve|toi) (?:tan )?(?:nha|noi)\b",
+        r"\b(?:co|duoc|huong) (?:che do|ho tro|tro cap|quyen loi)(?: \w+)? gi\b",  # "bị thương khi hòa giải, có chế độ gì"
         # a want with no question at all ("muốn làm giấy thông hành sang bên kia buôn bán"): how to do it
         r"\b(?:muon|can) (?:lam|xin|dang ky|thoi|chuyen|xac dinh|thu hoi|cap|nhap|mo|tach|doi|sua)\b",
     ],

@@ -374,7 +374,7 @@ ASPECT_OVER = {
     "subscribe": _SPECIFIC, "unsubscribe": _SPECIFIC, "goodbye": ASPECTS,
     "area_broadcast": _SPECIFIC, "human_handoff": _SPECIFIC,  # "... muốn đổi cái mới thì làm ở đâu" (v12, session 9)
     # "quầy nào" is its own where-question; "chuyển đất vườn sang đất ở thì xin phép ở đâu" asks the procedure's place
-    "ask_counter": _SPECIFIC,
+    "ask_counter": ASPECTS,
 }
 # "check_dossier" guessed on a question about a named procedure that asks nothing about a dossier's progress ("giấy
 # phép xây dựng sắp hết hạn mà chưa khởi công thì gia hạn thế nào", "rút hồ sơ lại được không"): the aspect it names.
@@ -382,7 +382,7 @@ ASPECT_OVER = {
 # examples of check_dossier that name a procedure all have one (session 9)
 DOSSIER_PROGRESS = re.compile(r"\b(?:den|toi) dau\b|\bthe nao roi\b|\bbi (?:tra|bo sung|thieu|tu choi)\b"
                               r"|\b(?:xong|duyet|ky|giai quyet|xu ly|co) chua\b|\bvuong\b|\bket qua\b|\btien do\b"
-                              r"|\bket\b|\b(?:xem|kiem tra|tra) giup\b|\bvan chua (?:co|thay|nhan|duoc)\b|\bchua thay\b")
+                              r"|\b(?:bi|dang|van|con) ket\b|\b(?:xem|kiem tra|tra) giup\b|\bvan chua (?:co|thay|nhan|duoc)\b|\bchua thay\b")
 
 
 def asks_progress(message: Message) -> bool:
@@ -438,8 +438,9 @@ class AspectClassifier(RuleClassifier):
                 continue
             if best == "ask_counter" and name == "ask_where" and (not procedures or asks_for_counter(message.get(TEXT) or "")):
                 continue  # the office's own address ("bộ phận một cửa ở đâu") or a counter ("quầy nào") stays ask_counter
-            if specific_only and best in ("feedback", "out_of_scope") and name == "ask_procedure" and not procedures:
-                continue  # "how" replaces a complaint only on a catalogue procedure's question
+            if specific_only and best in ("feedback", "out_of_scope", "ask_counter") and name == "ask_procedure" and (
+                    not procedures or asks_for_counter(message.get(TEXT) or "")):
+                continue  # "how" replaces a complaint or the office's card only on a catalogue procedure's question
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)

@@ -56,6 +56,13 @@ STORY_QUESTIONS = [
     ("Nhận cha cho con thì cần chứng cứ gì?", "ask_documents"),
     ("Muốn nhờ tổ hòa giải giải quyết chuyện lối đi chung thì viết đơn thế nào?", "ask_form"),
     ("Chứng thực chữ ký người dịch quy định tại văn bản nào?", "ask_legal"),
+    # retired v19 (session 10): a request form got where, a price per page, an app, "phường có cấp không", a benefit
+    ("Giấy đề nghị hỗ trợ mai táng lấy ở đâu ạ?", "ask_form"),
+    ("Chứng thực bản sao bằng đại học hết bao nhiêu 1 trang?", "ask_fee"),
+    ("Khách đến ở thì thông báo lưu trú qua ứng dụng nào?", "ask_where"),
+    ("Em cần giấy xác nhận cư trú, phường có cấp không?", "ask_where"),
+    ("Hòa giải viên bị thương khi đi hòa giải thì được hỗ trợ gì?", "ask_procedure"),
+    ("Giấy khai sinh bỏ trống quê quán, giờ bổ sung vào được không?", "ask_procedure"),
 ]
 
 

@@ -48,3 +48,9 @@ async def test_a_procedure_question_taken_for_a_complaint_gets_the_procedure(ass
     # message names a catalogue procedure and asks whether one may: its how-to answers (read sets v4-v17, session 10)
     reply = await say(assistant, user, "Cây bàng ngoài vỉa hè trước cửa nhà tôi to quá, rễ làm nứt nền nhà, muốn chặt đi có được không?")
     assert "cây xanh" in reply.lower() and "góp ý" not in reply.lower() and "phản ánh" not in reply.lower()
+
+
+async def test_a_birth_question_naming_an_unregistered_marriage_is_not_a_dossier_lookup(assistant, user):
+    # "chưa đăng ký kết hôn" read as "kẹt" (stuck), a dossier's progress word, once diacritics are gone (retired v19)
+    reply = await say(assistant, user, "bọn em chưa đăng ký kết hôn mà có con rồi, giờ làm giấy khai sinh cho con có tên bố luôn được không")
+    assert "mã hồ sơ" not in reply and "khai sinh" in reply.lower()
