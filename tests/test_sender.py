@@ -121,7 +121,10 @@ async def test_two_senders_at_once_never_send_a_notice_twice(tmp_path):
     async with TelegramStandIn(fault_rate=0.1, seed=3) as api:
         # Both processes are up and polling (each bot has asked Telegram who it is) before any notice exists, so both
         # really send side by side however slowly a busy machine starts the second one; they share one pace (~5 s).
-        senders = [await start_sender(db, api, "--forever"), await start_sender(db, api, "--forever")]
+        # Each holds at most 10 sends at once, so neither can claim the whole outbox in its first round (fresh-clone run
+        # 35: one process claimed all 150 before the other's first poll).
+        senders = [await start_sender(db, api, "--forever", MOTCUA_SENDER_IN_FLIGHT="10"),
+                   await start_sender(db, api, "--forever", MOTCUA_SENDER_IN_FLIGHT="10")]
         await api.wait_for(lambda: len(api.calls_to("getMe")) >= 2, timeout=120, what="both senders to start")
         total = fill(store, outbox, chats=50, per_chat=3)
         await wait_until(lambda: outbox.counts()["delivered"] == total, timeout=120, what="every notice to be delivered")
