@@ -375,8 +375,8 @@ class ZaloChannel:
 
 def _error(status: int, message: str) -> web.Response:
     response = json_response({"error": message}, status=status)
-    if status == 413:  # the body was not read to its end: this connection cannot carry another request
-        response.force_close()
+    if status in (413, 415):  # the body was not read (to its end): this connection cannot carry another request (a
+        response.force_close()  # client that kept it waited 60 s for an answer once, fresh-clone run 36)
     return response
 
 
