@@ -13,6 +13,9 @@ named passage ("điểm b khoản 5 Điều 5") is repealed on the day. A kind o
 holds nothing quotable of ("Pháp lệnh ...", "Luật Hộ khẩu năm 2019") is said not to be held. A sum of money asked ("lệ phí
 ... bao nhiêu tiền", "phạt bao nhiêu") is never answered by an article that states no sum in đồng and that people do not
 ask money questions about (its guide).
+A topic no registered document covers (``outside.yml``: taxes, traffic, labour, …) is indexed beside the articles: a
+question it outranks every article for, or that names one of its phrases without an article far ahead, is said to be
+outside the texts (:func:`ranked`).
 A citizen's duty (how soon to register) is told as a duty, not as the office's
 processing time.
 """

@@ -6,8 +6,10 @@ Two fields, each its own BM25 index, their scores added (the guide's weighted :d
 people ask about, the plain-language questions and keywords of ``data/legal/questions.yml``). Kept apart, a long
 article's text no longer drowns its few guide lines (measured on bench/data/legal_dev.yml: first 77 % -> 85 %). At
 query time only the articles of documents in force on the question's day count; the procedure in the conversation (or one
-named in the question, by the catalogue's aliases) favours the documents it cites. :func:`plain_bm25` is the
-anchor the bench compares with: BM25 over the raw article text only.
+named in the question, by the catalogue's aliases) favours the documents it cites. Topics no registered document covers
+(``outside.yml``) are scored in a copy of the people's field that also holds them, so that the articles' own ranking
+does not move (:meth:`LegalIndex.rank`). :func:`plain_bm25` is the anchor the bench compares with: BM25 over the raw
+article text only.
 """
 
 from __future__ import annotations
