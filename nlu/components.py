@@ -431,16 +431,19 @@ class AspectClassifier(RuleClassifier):
                 best = "ask_procedure"  # the aspect the question names, as for any procedure question
             if best not in PROCEDURE_INTENTS and not unsure_about_named and not specific_only:
                 continue
-            name = aspect(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            name = aspect(text)
             if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
                 continue
             if specific_only and best == "ask_eid" and name == "ask_where" and procedures & E_ID_OWN:
                 continue
-            if best == "ask_counter" and name == "ask_where" and (not procedures or asks_for_counter(message.get(TEXT) or "")):
-                continue  # the office's own address ("bộ phận một cửa ở đâu") or a counter ("quầy nào") stays ask_counter
-            if specific_only and best in ("feedback", "out_of_scope", "ask_counter") and name == "ask_procedure" and (
-                    not procedures or asks_for_counter(message.get(TEXT) or "")):
-                continue  # "how" replaces a complaint or the office's card only on a catalogue procedure's question
+            # no catalogue procedure, or a counter named ("quầy nào"): the office's own card or address stays, and a
+            # complaint is not turned into a "how"
+            office_or_counter = not procedures or asks_for_counter(text)
+            if best == "ask_counter" and name == "ask_where" and office_or_counter:
+                continue
+            if specific_only and best in ("feedback", "out_of_scope", "ask_counter") and name == "ask_procedure" and office_or_counter:
+                continue
             chosen = next((r for r in ranking if r.get("name") == name), {"name": name, "confidence": 0.0})
             intent = {"name": name, "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)

@@ -170,6 +170,11 @@ def _cue_parts(cue: str) -> Tuple[_Tokens, ...]:
     return parts if all(part.norm for part in parts) else ()
 
 
+def _strength(hits: Dict[str, Tuple[Tuple[int, float, int], str]], pid: str) -> Tuple[int, float, int]:
+    """How strongly the message names entry ``pid``'s cues (:meth:`ProcedureIndex._cue_hits`); none: (0, 0.0, 0)."""
+    return hits[pid][0] if pid in hits else (0, 0.0, 0)
+
+
 class ProcedureIndex:
     """Phrase index over the catalogue; build it once, query it per message."""
 
@@ -190,10 +195,10 @@ class ProcedureIndex:
                 holders[token].add(pid)
         total = max(1, len(self.entries))
         self.idf = {token: 0.0 if token in FILLER else math.log(1 + total / len(pids)) for token, pids in holders.items()}
-        self._phrase_texts: Optional[frozenset] = None
         self._phrases = [
             _Phrase(tokens, pid, sum(self.idf[t] for t in tokens.norm)) for tokens, pid in tokenised
         ]
+        self._phrase_texts = frozenset(phrase.tokens.text for phrase in self._phrases)  # for names()
         # word-for-word candidates: each phrase filed under its rarest word, so a message is compared only with the
         # phrases whose rarest word it contains (then all the others are checked), not with every phrase
         postings: Dict[str, int] = defaultdict(int)
@@ -349,7 +354,8 @@ class ProcedureIndex:
                 best[phrase.procedure] = (value, quality, phrase)
         return best
 
-    def _cued(self, query: _Tokens, top_id: str, best: Dict[str, Tuple[float, float, _Phrase]]) -> Optional[Tuple[str, str]]:
+    def _cued(self, top_id: str, best: Dict[str, Tuple[float, float, _Phrase]],
+              hits: Dict[str, Tuple[Tuple[int, float, int], str]]) -> Optional[Tuple[str, str]]:
         """A sibling of the best match (or another matched procedure) whose cue words occur, word
         for word, when the best match's own do not: "đăng ký lại" turns khai sinh into đăng ký lại khai
         sinh. Returns (procedure id, cue) or None.
@@ -361,18 +367,12 @@ class ProcedureIndex:
         longest hit, then by how many of the message's words its hits cover: a variant with two qualifiers
         ("đăng ký lại … có yếu tố nước ngoài") beats a sibling with one of them when the message says both. Equal
         siblings go to the better-matched one, then to the plainer (shorter-named) one, so that the choice never
-        depends on the catalogue's order."""
-        family = self.entries[top_id].family
-        eligible = set(best) | (self._families.get(family, set()) if family else set())
-        hits = self._cue_hits(query, eligible)
+        depends on the catalogue's order. ``hits``: :meth:`_cue_hits` of the best match's siblings and the matched
+        procedures."""
         if not hits:
             return None
-
-        def strength(pid: str) -> Tuple[int, float, int]:
-            return hits[pid][0] if pid in hits else (0, 0.0, 0)
-
-        winner = max(hits, key=lambda pid: (strength(pid), best.get(pid, (0.0,))[0], -len(self.entries[pid].name), pid))
-        if winner == top_id or strength(top_id) >= strength(winner):
+        winner = max(hits, key=lambda pid: (_strength(hits, pid), best.get(pid, (0.0,))[0], -len(self.entries[pid].name), pid))
+        if winner == top_id or _strength(hits, top_id) >= _strength(hits, winner):
             return None
         return winner, hits[winner][1]
 
@@ -396,8 +396,6 @@ class ProcedureIndex:
 
     def names(self, phrase: str) -> bool:
         """Whether ``phrase`` (canonical, as :attr:`Resolution.phrase`) is one of the index's phrases."""
-        if self._phrase_texts is None:
-            self._phrase_texts = frozenset(p.tokens.text for p in self._phrases)
         return phrase in self._phrase_texts
 
     def resolve(self, text: str) -> Optional[Resolution]:
@@ -412,7 +410,9 @@ class ProcedureIndex:
         top_id, (top_value, top_quality, top_phrase) = ranked[0]
         found = {"phrase": top_phrase.tokens.text, "exact": top_quality >= 100.0,
                  "event": top_phrase.tokens.text in self._events.get(top_id, ())}
-        cued = self._cued(query, top_id, best)
+        family = self.entries[top_id].family
+        hits = self._cue_hits(query, set(best) | (self._families.get(family, set()) if family else set()))
+        cued = self._cued(top_id, best, hits)
         if cued is not None:
             entry = self.entries[cued[0]]
             return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3), **found)
@@ -421,9 +421,8 @@ class ProcedureIndex:
         # hồi's qualifier; "… sai vị trí" the điều chỉnh quyết định's own cue), then the plain one (a variant none of
         # whose qualifiers the message names is the less likely answer: "nộp lại cà vẹt" is the in-person thu hồi),
         # then the shorter name
-        cued_twins = self._cue_hits(query, set(tied)) if len(tied) > 1 else {}
-        entry = self.entries[min(tied, key=lambda pid: (tuple(-x for x in cued_twins[pid][0]) if pid in cued_twins else (0, 0.0, 0),
-                                                        pid in self._variants, len(self.entries[pid].name), pid))]
+        entry = self.entries[min(tied, key=lambda pid: (tuple(-x for x in _strength(hits, pid)), pid in self._variants,
+                                                        len(self.entries[pid].name), pid))]
         return Resolution(
             id=entry.id,
             code=entry.code,
