@@ -30,10 +30,12 @@ class StandInAssistant:
     def __init__(self) -> None:
         self.calls: List[Tuple[str, str]] = []
         self.gate: Optional[asyncio.Event] = None  # when set, each answer waits for it (to test a reset meanwhile)
+        self.held = asyncio.Event()  # set once a call is waiting at the gate: the request reached the server
 
     async def handle(self, user_id: str, text: str, metadata: Optional[dict] = None) -> List[Reply]:
         self.calls.append((user_id, text))
         if self.gate is not None:
+            self.held.set()
             await self.gate.wait()
         if "lỗi" in text:
             raise RuntimeError("the stand-in fails on purpose")
