@@ -132,8 +132,27 @@ def _list_dir(config: Dict[str, Any]) -> Path:
     return Path(config.get("procedure_list") or catalogue.parent / "procedure_list")
 
 
+class ReadsCatalogue:
+    """A component that reads the catalogue and the light list when it trains (put it first among the bases).
+
+    Rasa sees neither directory, so the fingerprint adds theirs and the index's code: an edited alias or a changed
+    resolver retrains the component. ``procedure_list`` None means the directory beside the catalogue's.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The component's default config."""
+        return {"catalogue": "data/procedures", "procedure_list": None}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Retrain when a catalogue or light-list file or the code that reads them changes."""
+        directory = Path(config.get("catalogue", "data/procedures"))
+        return _catalogue_fingerprint(directory, _list_dir(config)) if directory.exists() else None
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class ProcedureResolver(GraphComponent, EntityExtractorMixin):
+class ProcedureResolver(ReadsCatalogue, GraphComponent, EntityExtractorMixin):
     """Adds a ``procedure`` entity: the catalogue entry the message is about.
 
     The index is built from ``data/procedures/`` at training time and stored in the model, so
@@ -145,17 +164,6 @@ class ProcedureResolver(GraphComponent, EntityExtractorMixin):
 
     FILE_NAME = "procedure_index.json"
     LISTED_FILE_NAME = "listed_index.json"
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        """The component's default config (``procedure_list`` None: the directory beside the catalogue's)."""
-        return {"catalogue": "data/procedures", "procedure_list": None}
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain when a catalogue or light-list file or the resolver's code changes (Rasa sees none of them)."""
-        directory = Path(config.get("catalogue", "data/procedures"))
-        return _catalogue_fingerprint(directory, _list_dir(config)) if directory.exists() else None
 
     def __init__(
         self,
@@ -474,7 +482,7 @@ class InviteClassifier(RuleClassifier):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class UnknownWordsGuard(GraphComponent):
+class UnknownWordsGuard(ReadsCatalogue, GraphComponent):
     """Takes the confidence away from a message whose words the assistant never saw.
 
     Put it after the classifier and the entity extractors and before ``FallbackClassifier``:
@@ -485,17 +493,6 @@ class UnknownWordsGuard(GraphComponent):
     """
 
     FILE_NAME = "vocabulary.json"
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        """The component's default config."""
-        return {"catalogue": "data/procedures", "procedure_list": None}
-
-    @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Learn the words again when a catalogue or light-list file or the word code changes (Rasa sees neither)."""
-        directory = Path(config.get("catalogue", "data/procedures"))
-        return _catalogue_fingerprint(directory, _list_dir(config)) if directory.exists() else None
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  known: Optional[set] = None) -> None:
