@@ -413,6 +413,12 @@ class ProcedureIndex:
         family = self.entries[top_id].family
         hits = self._cue_hits(query, set(best) | (self._families.get(family, set()) if family else set()))
         cued = self._cued(top_id, best, hits)
+        moved_to = self.entries[cued[0]].family if cued is not None else ""
+        if moved_to and moved_to != family:
+            # a cue moved the message to another family ("chưa kết hôn" turns kết hôn với người Hàn into khai sinh kết
+            # hợp nhận cha con): that family's variants have their say too ("người Hàn": the foreign-element one)
+            again = self._cued(cued[0], best, self._cue_hits(query, set(best) | self._families.get(moved_to, set())))
+            cued = again or cued
         if cued is not None:
             entry = self.entries[cued[0]]
             return Resolution(entry.id, entry.code, entry.name, score=85.0, matched=cued[1], weight=round(top_value, 3), **found)

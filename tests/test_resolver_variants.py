@@ -63,6 +63,11 @@ def _found(resolver, text: str) -> str:
         ("giấy nuôi con nuôi thất lạc hết, sổ ở phường cũng không còn", "dang-ky-lai-viec-nuoi-con-nuoi-trong-nuoc"),
         # two qualifiers: the variant that carries both
         ("khai sinh của con tôi bố người Hàn bị mất, sổ ở xã cũng không còn", "dang-ky-lai-khai-sinh-co-yeu-to-nuoc-ngoai"),
+        # a cue moves the message to another family ("chưa kết hôn": not a marriage but a birth with the father named),
+        # and that family's variant is then chosen by the qualifier
+        ("em có con với người Hàn Quốc nhưng chưa kết hôn, giờ làm khai sinh cho con có tên bố thì làm thế nào",
+         "dang-ky-khai-sinh-ket-hop-dang-ky-nhan-cha-me-con-co-yeu-to"),
+        ("bọn em chưa kết hôn, giờ làm khai sinh cho con có tên bố thì làm sao", "dang-ky-khai-sinh-ket-hop-nhan-cha-me-con"),
     ],
 )
 def test_a_variant_group_named_in_the_message_picks_the_variant(resolver, text, expected):
