@@ -26,7 +26,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.catalogue.procedures import EID_PROCEDURE
+from bot.catalogue.procedures import EID_OWN
 from nlu.aspect import ASPECTS, aspect
 from nlu.corrections import is_correction
 from nlu.counter_words import asks_for_counter
@@ -402,9 +402,8 @@ def asks_progress(message: Message) -> bool:
 # ``ask_eid`` is the walk-through of the level-2 e-ID (the action answers on EID_PROCEDURE): "tài khoản định danh mức 2
 # đăng ký ở đâu" stays it (the walk-through says where); a question about another procedure the classifier took for it
 # ("khóa căn cước điện tử thế nào", "tài khoản định danh cho công ty làm sao", "sửa thông tin dân cư trên vneid") asks
-# that procedure's aspect, the general "how" included: the level-2 walk-through does not answer it. Integrating papers
-# into VNeID ("tích hợp bằng lái vào vneid") is the e-ID's own too (held-out sets v1-v3 label it ``ask_eid``)
-E_ID_OWN = frozenset({EID_PROCEDURE, "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"})
+# that procedure's aspect, the general "how" included: the level-2 walk-through does not answer it (EID_OWN: the
+# entries it does answer)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -432,7 +431,7 @@ class AspectClassifier(RuleClassifier):
             named = bool(procedures) or names_listed_procedure(message)
             unsure_about_named = current == FALLBACK_INTENT and named
             # a guess the question's aspect replaces whatever it is, the general "how" included
-            misread = bool(procedures) and ((best == "ask_eid" and not procedures & E_ID_OWN)
+            misread = bool(procedures) and ((best == "ask_eid" and not procedures & EID_OWN)
                                             or (best == "check_dossier" and not asks_progress(message)))
             specific_only = best in ASPECT_OVER and named and not unsure_about_named and not misread
             if misread:
@@ -443,7 +442,7 @@ class AspectClassifier(RuleClassifier):
             name = aspect(text)
             if name is None or name == current or (specific_only and name not in ASPECT_OVER[best]):
                 continue
-            if specific_only and best == "ask_eid" and name == "ask_where" and procedures & E_ID_OWN:
+            if specific_only and best == "ask_eid" and name == "ask_where" and procedures & EID_OWN:
                 continue
             # no catalogue procedure, or a counter named ("quầy nào"): the office's own card or address stays, and a
             # complaint is not turned into a "how"

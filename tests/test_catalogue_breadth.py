@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from bot.catalogue.procedures import index_records, load_catalogue
+from bot.catalogue.procedures import EID_OWN, EID_PROCEDURE, index_records, load_catalogue
 from bot.settings import Settings
 from nlu.procedure_index import ProcedureIndex
 
@@ -98,3 +98,8 @@ def test_hand_written_facts_are_kept_in_imported_files():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if data.get("imported") and data.get("aliases"):
             assert data["family"], path
+
+
+def test_the_entries_named_in_code_are_in_the_catalogue(catalogue):
+    """The e-ID entries the NLU and the tips name by id (a renamed file would silently turn the e-ID walk-through off)."""
+    assert EID_PROCEDURE in EID_OWN and EID_OWN <= set(catalogue)

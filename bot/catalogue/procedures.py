@@ -24,6 +24,9 @@ SHORT_NAME = 60
 VARIANTS_FILE = Path("variants") / "cues.yml"  # the variant cue groups, inside the catalogue's directory
 SLOT = re.compile(r"\{([a-z_]+)\}")
 EID_PROCEDURE = "dinh-danh-dien-tu-muc-2"  # the level-2 e-ID entry: "ask_eid" answers and the e-ID tips use it
+# the entries whose questions the e-ID walk-through answers (the NLU keeps ``ask_eid`` on them): the level-2 e-ID and
+# putting papers into VNeID / the card ("tích hợp bằng lái vào vneid"; held-out sets v1-v3 label it ``ask_eid``)
+EID_OWN = frozenset({EID_PROCEDURE, "tich-hop-cap-nhat-dieu-chinh-thong-tin-tren-the-can-cuoc"})
 
 
 class CatalogueError(ValueError):
