@@ -7,15 +7,8 @@ import datetime as dt
 
 import pytest
 
-from bot.catalogue.procedures import load_catalogue
-from bot.legal.answers import answer_question, check_citation
-from bot.legal.library import Law
-from bot.settings import Settings
-
-SETTINGS = Settings.from_env(env={})
-LAW = Law(SETTINGS.legal_dir)
-PROCEDURES = load_catalogue(SETTINGS.catalogue_dir)
-DAY = dt.date(2026, 11, 28)
+from bot.legal.answers import check_citation
+from tests.legal_asking import DAY, LAW, ask
 
 PER_FIELD = [  # (question as a citizen types it, document, article)
     ("sinh con bao lâu thì phải đi làm giấy khai sinh", "60/2014/QH13", 15),                # civil status (a duty)
@@ -35,42 +28,42 @@ PER_FIELD = [  # (question as a citizen types it, document, article)
 
 @pytest.mark.parametrize("question,document,article", PER_FIELD)
 def test_a_question_per_field_is_answered_with_the_right_article(question, document, article):
-    answer = answer_question(LAW, question, DAY, procedures=PROCEDURES)
+    answer = ask(question)
     assert answer.citation and (answer.citation["document"], answer.citation["article"]) == (document, article), answer.text
     assert f"Điều {article} " in answer.text and LAW.register.get(document).name in answer.text
 
 
 @pytest.mark.parametrize("question,document,article", PER_FIELD)
 def test_the_quoted_sentence_is_verbatim_in_the_stored_text(question, document, article):
-    answer = answer_question(LAW, question, DAY, procedures=PROCEDURES)
+    answer = ask(question)
     stored = LAW.articles.get(document, article).text.replace("\n", " ")
     assert answer.citation["sentence"] in stored
     assert f"“{answer.citation['sentence']}”" in answer.text
 
 
 def test_a_citizens_duty_is_not_the_offices_processing_time():
-    answer = answer_question(LAW, "sinh con bao lâu phải đi khai sinh", DAY, procedures=PROCEDURES)
+    answer = ask("sinh con bao lâu phải đi khai sinh")
     assert "60 ngày" in answer.text and "không phải thời gian cơ quan giải quyết" in answer.text
     assert answer.procedure_id == "dang-ky-khai-sinh" and any("dang-ky-khai-sinh" in b["payload"] for b in answer.buttons)
 
 
 def test_an_invented_document_number_is_refused_never_explained():
-    answer = answer_question(LAW, "Nghị định 999/2025/NĐ-CP quy định gì về khai sinh", DAY, procedures=PROCEDURES)
+    answer = ask("Nghị định 999/2025/NĐ-CP quy định gì về khai sinh")
     assert "không tìm thấy văn bản số 999/2025" in answer.text and answer.citation is None
     assert "Điều" not in answer.text
 
 
 def test_a_question_no_article_answers_gets_no_citation_and_the_counter():
-    answer = answer_question(LAW, "giá xăng hôm nay bao nhiêu", DAY, procedures=PROCEDURES)
+    answer = ask("giá xăng hôm nay bao nhiêu")
     assert answer.citation is None and "chưa chắc" in answer.text and "Bộ phận Một cửa" in answer.text
 
 
 def test_a_coming_change_is_said_and_only_in_force_text_is_quoted():
-    before = answer_question(LAW, "sinh con bao lâu phải đi khai sinh", DAY, procedures=PROCEDURES)
+    before = ask("sinh con bao lâu phải đi khai sinh")
     assert "Từ 01/3/2027 áp dụng Luật Hộ tịch 2026" in before.text
-    after = answer_question(LAW, "sinh con bao lâu phải đi khai sinh", dt.date(2027, 3, 5), procedures=PROCEDURES)
+    after = ask("sinh con bao lâu phải đi khai sinh", dt.date(2027, 3, 5))
     assert after.citation["document"] == "03/2026/QH16" and "60/2014/QH13" not in after.text
-    early = answer_question(LAW, "sinh con bao lâu phải đi khai sinh", dt.date(2026, 9, 1), procedures=PROCEDURES)
+    early = ask("sinh con bao lâu phải đi khai sinh", dt.date(2026, 9, 1))
     assert "2027" not in early.text  # more than 120 days before the change: not yet said
 
 

@@ -4,20 +4,10 @@ fines, company tax, bank rates) get no citation; every guide links a procedure t
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from bot import yamltext
-from bot.catalogue.procedures import load_catalogue
-from bot.legal.answers import answer_question
-from bot.legal.library import Law
-from bot.settings import Settings
-
-SETTINGS = Settings.from_env(env={})
-LAW = Law(SETTINGS.legal_dir)
-PROCEDURES = load_catalogue(SETTINGS.catalogue_dir)
-DAY = dt.date(2026, 11, 28)
+from tests.legal_asking import LAW, PROCEDURES, SETTINGS, ask
 
 GUIDED = [  # (question as typed, document, article, words the quoted sentence must hold, a citizen's own deadline)
     ("không đồng ý kết quả giải quyết khiếu nại lần đầu thì được khiếu nại lần hai trong bao lâu", "02/2011/QH13", 33,
@@ -31,7 +21,7 @@ GUIDED = [  # (question as typed, document, article, words the quoted sentence m
 @pytest.mark.parametrize("question,document,article,words,duty", GUIDED)
 def test_a_guided_question_gets_its_article_quoted_verbatim_with_the_plain_explanation(question, document, article,
                                                                                        words, duty):
-    answer = answer_question(LAW, question, DAY, procedures=PROCEDURES)
+    answer = ask(question)
     assert answer.citation and (answer.citation["document"], answer.citation["article"]) == (document, article), answer.text
     sentence = answer.citation["sentence"]
     assert words in sentence and sentence in LAW.articles.get(document, article).text.replace("\n", " ")
@@ -41,7 +31,7 @@ def test_a_guided_question_gets_its_article_quoted_verbatim_with_the_plain_expla
 
 
 def test_a_residence_duty_links_its_procedure_with_buttons():
-    answer = answer_question(LAW, "tạm trú sắp hết hạn thì phải gia hạn trước mấy ngày", DAY, procedures=PROCEDURES)
+    answer = ask("tạm trú sắp hết hạn thì phải gia hạn trước mấy ngày")
     assert answer.procedure_id == "dang-ky-tam-tru" and "Thủ tục liên quan: Đăng ký tạm trú." in answer.text
     assert any("dang-ky-tam-tru" in button["payload"] for button in answer.buttons)
 
@@ -54,7 +44,7 @@ def test_a_residence_duty_links_its_procedure_with_buttons():
     "đăng kiểm ô tô ở đâu",
 ])
 def test_a_question_outside_the_register_gets_no_citation(question):
-    answer = answer_question(LAW, question, DAY, procedures=PROCEDURES)
+    answer = ask(question)
     assert answer.citation is None and ("chưa chắc" in answer.text or "nằm ngoài" in answer.text) and "Theo " not in answer.text
 
 

@@ -8,19 +8,9 @@ import datetime as dt
 
 import pytest
 
-from bot.catalogue.procedures import load_catalogue
 from bot.legal.answers import answer_question
 from bot.legal.library import Law
-from bot.settings import Settings
-
-SETTINGS = Settings.from_env(env={})
-LAW = Law(SETTINGS.legal_dir)
-PROCEDURES = load_catalogue(SETTINGS.catalogue_dir)
-DAY = dt.date(2026, 11, 28)
-
-
-def ask(question: str):
-    return answer_question(LAW, question, DAY, procedures=PROCEDURES)
+from tests.legal_asking import DAY, ask
 
 
 @pytest.mark.parametrize("question, said", [

@@ -8,27 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue.procedures import load_catalogue
-from bot.legal.answers import answer_question, passage_asked
-from bot.legal.library import Law
-from bot.settings import Settings
-
-SETTINGS = Settings.from_env(env={})
-LAW = Law(SETTINGS.legal_dir)
-PROCEDURES = load_catalogue(SETTINGS.catalogue_dir)
-DAY = dt.date(2026, 11, 28)
-
-
-def ask(question: str, day: dt.date = DAY):
-    return answer_question(LAW, question, day, procedures=PROCEDURES)
-
-
-COUNTER = "Bộ phận Một cửa"  # every refusal sends the citizen to the counter
-
-
-def refused(answer, *said: str) -> bool:
-    """No citation, and the reply says each of ``said``."""
-    return answer.citation is None and all(words in answer.text for words in said)
+from bot.legal.answers import passage_asked
+from tests.legal_asking import COUNTER, LAW, SETTINGS, ask, refused
 
 
 @pytest.mark.parametrize("text, passage", [
