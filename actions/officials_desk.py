@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Dict, Text, Tuple
+from typing import Any, Callable, Dict, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -51,6 +51,19 @@ def payload(intent: str, request: str) -> str:
     return f"/{intent}" + json.dumps({"officials_request": request[:200]}, ensure_ascii=False)
 
 
+def period_asked(dispatcher: CollectingDispatcher, tracker: Tracker, parse: Callable[[str, dt.date], Any],
+                 example: str) -> Optional[Tuple[str, dt.date, Any]]:
+    """The request's words, today, and the period ``parse`` reads in them; None once the official was told what is
+    wrong with the period and shown ``example``."""
+    text = request_text(tracker)
+    today = question_moment(tracker, trusted=True).date()
+    try:
+        return text, today, parse(text, today)
+    except PeriodError as error:
+        dispatcher.utter_message(text=f"{error} Ví dụ: {example}.")
+        return None
+
+
 def attach(dispatcher: CollectingDispatcher, services: Any, attachment: Attachment) -> None:
     """Send a file with the reply being written."""
     dispatcher.utter_message(json_message={"file": services.files.put(attachment)})
@@ -66,13 +79,10 @@ class ActionReport(OfficialAction):
 
     def run_official(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
                      user: User, scope: Scope) -> Outcome:
-        text = request_text(tracker)
-        today = question_moment(tracker, trusted=True).date()
-        try:
-            period = asked_period(text, today)
-        except PeriodError as error:
-            dispatcher.utter_message(text=f"{error} Ví dụ: \"báo cáo tháng trước\", \"báo cáo quý 3\".")
+        asked = period_asked(dispatcher, tracker, asked_period, '"báo cáo tháng trước", "báo cáo quý 3"')
+        if asked is None:
             return Outcome(result="invalid")
+        text, today, period = asked
         department = scope.department or department_in(self.services.db, text)
         excel = bool(EXCEL_WORDS.search(normalize(text)))
         made = leader_report(self.services.db, period, department, excel=excel)
@@ -97,13 +107,10 @@ class ActionIndicators(OfficialAction):
 
     def run_official(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
                      user: User, scope: Scope) -> Outcome:
-        text = request_text(tracker)
-        today = question_moment(tracker, trusted=True).date()
-        try:
-            period = parse_period(text, today)
-        except PeriodError as error:
-            dispatcher.utter_message(text=f"{error} Ví dụ: \"chỉ số tháng trước\".")
+        asked = period_asked(dispatcher, tracker, parse_period, '"chỉ số tháng trước"')
+        if asked is None:
             return Outcome(result="invalid")
+        text, today, period = asked
         start, end = (period.start, period.end) if period else (None, None)
         body, png = chat_indicators(self.services.db, self.services.catalogue, today, start=start, end=end)
         dispatcher.utter_message(text=body)

@@ -91,9 +91,11 @@ def test_the_excel_button_asks_the_same_period_again(services):
     assert [f.filename[-4:] for f in files] == [".png", "xlsx"]
 
 
-def test_a_period_that_has_not_begun_gets_a_clear_answer(services):
-    said, files, _ = ask(ActionReport(services), person(services, "102", "leader"), "báo cáo năm 2030")
-    assert files == [] and "Ví dụ" in said, said
+@pytest.mark.parametrize("action_class, text, example", [(ActionReport, "báo cáo năm 2030", "báo cáo tháng trước"),
+                                                         (ActionIndicators, "chỉ số tháng 13", "chỉ số tháng trước")])
+def test_a_period_that_has_not_begun_or_does_not_exist_gets_a_clear_answer(services, action_class, text, example):
+    said, files, _ = ask(action_class(services), person(services, "102", "leader"), text)
+    assert files == [] and f"Ví dụ: \"{example}\"" in said, said
 
 
 @pytest.mark.parametrize("action_class, text", [(ActionReport, "báo cáo tháng trước"), (ActionIndicators, "chỉ số tháng trước"),
