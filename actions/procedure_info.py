@@ -154,14 +154,28 @@ def corrected_procedure(tracker: Tracker) -> Optional[str]:
     return procedure_from_message(tracker)
 
 
+def meant_elsewhere(procedure: Procedure, text: str) -> Optional[str]:
+    """What to say first when the message names what people mean instead of ``procedure``, done elsewhere ("công chứng
+    hợp đồng ở văn phòng công chứng" asked about the ward's chứng thực): the entry's ``elsewhere`` note with its
+    source, or None. Words count whole, with or without diacritics."""
+    said = f" {normalize(text)} "
+    for item in procedure.elsewhere:
+        if any(f" {normalize(words)} " in said for words in item.words):
+            return f"ℹ️ {item.says} (Nguồn: {item.source})"
+    return None
+
+
 def send_answer(dispatcher: CollectingDispatcher, tracker: Tracker, procedure: Procedure, aspect: str,
                 full: bool = False) -> List[Dict[Text, Any]]:
-    """The first answer about ``aspect`` of ``procedure`` with its buttons (or, ``full``, the details)."""
+    """The first answer about ``aspect`` of ``procedure`` with its buttons (or, ``full``, the details), after what
+    the message meant instead of it, when it names something done elsewhere (:func:`meant_elsewhere`)."""
     day = question_date(tracker)
+    note = meant_elsewhere(procedure, latest_text(tracker))
+    lead = f"{note}\n\n" if note else ""
     if full:
-        dispatcher.utter_message(text=details(procedure, aspect, day), buttons=aspect_buttons(procedure.id, aspect))
+        dispatcher.utter_message(text=lead + details(procedure, aspect, day), buttons=aspect_buttons(procedure.id, aspect))
     else:
-        dispatcher.utter_message(text=answer(procedure, aspect, day), buttons=answer_buttons(procedure.id, aspect))
+        dispatcher.utter_message(text=lead + answer(procedure, aspect, day), buttons=answer_buttons(procedure.id, aspect))
     if aspect == "form" and not full:  # the channel sends the printable guide as a file (bot.conversation.engine.Attachment)
         dispatcher.utter_message(json_message={"document": {"procedure": procedure.id, "date": day.isoformat()}})
     return [SlotSet("procedure", procedure.id), SlotSet("procedure_candidates", None), SlotSet("pending_aspect", None)]

@@ -126,6 +126,20 @@ def test_bad_fee_groups_name_the_fee(tmp_path, catalogue, groups):
         load_catalogue(tmp_path)
 
 
+@pytest.mark.parametrize("elsewhere, field", [
+    ([{"says": "Phường không công chứng.", "source": "Luật Công chứng"}], r"elsewhere\[0\]\.words"),
+    ([{"words": ["công chứng"], "source": "Luật Công chứng"}], r"elsewhere\[0\]\.says"),
+    ([{"words": ["công chứng"], "says": "Phường không công chứng."}], r"elsewhere\[0\]\.source"),
+    ("công chứng", "elsewhere"),
+])
+def test_a_note_on_what_is_done_elsewhere_needs_its_words_its_text_and_its_source(tmp_path, catalogue, elsewhere, field):
+    data = _valid(catalogue)
+    data["elsewhere"] = elsewhere
+    _write(tmp_path, "dang-ky-khai-sinh", data)
+    with pytest.raises(CatalogueError, match=field):
+        load_catalogue(tmp_path)
+
+
 def test_a_word_list_indented_under_its_item_is_rejected(tmp_path, catalogue):
     # "- làm chủ hộ riêng" followed by "  - tách hộ" folds the rest of the list into one item: its phrases are lost
     text = yaml.safe_dump(_valid(catalogue), allow_unicode=True)

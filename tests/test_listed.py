@@ -249,3 +249,23 @@ def test_messages_naming_nothing_keep_their_old_answers(store):
 async def test_the_assistant_names_who_handles_a_procedure_outside_the_ward(assistant, user, text, handler):
     reply = await say(assistant, user, text)
     assert handler in reply and "không nộp tại phường" in reply
+
+
+@pytest.mark.parametrize("text, intent, procedure, said", [
+    ("công chứng hợp đồng mua bán nhà ở văn phòng công chứng thì phí bao nhiêu", "ask_fee", "chung-thuc-hop-dong-giao-dich",
+     "Lệ phí"),
+    ("cong chung di chuc o van phong cong chung can mang gi", "ask_documents", "chung-thuc-di-chuc", "Giấy tờ"),
+    ("bố em muốn gửi giữ di chúc cho an toàn thì làm ở đâu", "ask_where", "chung-thuc-di-chuc", "Nơi nộp"),
+])
+def test_notarisation_asked_of_the_wards_certification_is_said_to_be_done_elsewhere_first(store, text, intent, procedure, said):
+    """The ward certifies (chứng thực); a notary office notarises (công chứng): the fee of one is not the other's."""
+    reply, _, _ = run(ActionAnswerProcedure(store), tracker(text, intent, [{"entity": "procedure", "value": procedure}]))
+    note, _, answer = reply.partition("\n\n")
+    assert note.startswith("ℹ️ Phường không công chứng.") and "Văn phòng công chứng" in note and "Luật Công chứng 46/2024/QH15" in note
+    assert said in answer and "chứng thực" in answer.lower()
+
+
+@pytest.mark.parametrize("text", ["chứng thực hợp đồng mua bán xe ở phường hết bao nhiêu", "chung thuc hop dong tang cho dat le phi"])
+def test_certification_asked_as_such_gets_no_note(store, text):
+    reply, _, _ = run(ActionAnswerProcedure(store), tracker(text, "ask_fee", [{"entity": "procedure", "value": "chung-thuc-hop-dong-giao-dich"}]))
+    assert "công chứng" not in reply.lower() and "Lệ phí" in reply

@@ -84,6 +84,16 @@ class Fee:
 
 
 @dataclass(frozen=True)
+class Elsewhere:
+    """What citizens often mean instead of this procedure, and where that is done ("công chứng" at a notary office
+    instead of the ward's chứng thực): when a message holds one of ``words``, the answer says ``says`` first."""
+
+    words: Tuple[str, ...]
+    says: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Procedure:
     """One administrative procedure as the ward's catalogue describes it."""
 
@@ -113,6 +123,7 @@ class Procedure:
     variants: Tuple[str, ...] = ()  # the variant groups (variants/cues.yml) whose cues tell this entry apart
     variant_of: Tuple[str, ...] = ()  # other families where it is a variant ("ghi vào sổ" of a birth done abroad)
     variant_cues: Tuple[Tuple[str, str], ...] = ()  # (cue, group) of its variant groups, set by load_catalogue
+    elsewhere: Tuple[Elsewhere, ...] = ()  # what people mean instead of it, done elsewhere (said before the answer)
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -229,6 +240,16 @@ def _words(data: Dict[str, Any], key: str, path: Path) -> List[str]:
     return values
 
 
+def _elsewhere(data: Dict[str, Any], path: Path) -> Tuple[Elsewhere, ...]:
+    found = []
+    for index, item in enumerate(_list_of_dicts(data, "elsewhere", path, ["says", "source"])):
+        words = _strings(item, "words", path, f"elsewhere[{index}].")
+        if not words:
+            raise CatalogueError(path, f"elsewhere[{index}].words", "must name the words that mean it")
+        found.append(Elsewhere(tuple(words), item["says"].strip(), item["source"].strip()))
+    return tuple(found)
+
+
 def parse_procedure(data: Any, path: Path) -> Procedure:
     """Validate one catalogue file's content and return it as a :class:`Procedure`."""
     if not isinstance(data, dict):
@@ -281,6 +302,7 @@ def parse_procedure(data: Any, path: Path) -> Procedure:
         sources=sources,
         verified=verified,
         notes=notes,
+        elsewhere=_elsewhere(data, path),
         raw=data,
     )
 
