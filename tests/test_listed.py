@@ -45,7 +45,13 @@ OUTSIDE = [
     # the province's list (cap-tinh.yml), named by the short form of the official name
     ("nhap quoc tich viet nam can ho so gi", ["2.002039"], "Sở Tư pháp"),
     ("muốn tách thửa đất chia cho 2 con thì làm thế nào", ["1.012784"], "đăng ký đất đai"),
-    ("dang ky tau ca can giay to gi", ["1.003634", "1.003650"], "thủy sản")  # first and again: both named,
+    ("dang ky tau ca can giay to gi", ["1.003634", "1.003650"], "thủy sản"),  # first and again: both named,
+    # session 11: asked often of the ward, handled by the traffic police, the State Bank, the inspection centres
+    ("lam bang lai quoc te o dau", ["3.000353"], "Cảnh sát giao thông"),
+    ("tiền bị chuột gặm rách mấy tờ thì đổi ở đâu", ["2.001077"], "Ngân hàng Nhà nước Khu vực"),
+    ("nhận phải tiền giả thì mang đi giám định ở đâu", ["1.001803"], "Ngân hàng Nhà nước"),
+    ("o to bi mat tem dang kiem xin cap lai the nao", ["1.013092"], "đăng kiểm"),
+    ("mất bằng lái xe máy làm lại ở đâu", ["3.000348"], "Phòng Cảnh sát giao thông Công an tỉnh"),
 ]
 
 
