@@ -38,6 +38,11 @@ def resolvers():
         ("mua đất của người ta thì sang tên sổ đỏ ở đâu", "đăng ký đất đai"),
         ("vợ tôi sinh con, làm chế độ thai sản ở đâu", "Bảo hiểm xã hội"),
         ("đi đăng kiểm xe ô tô ở đâu", "đăng kiểm"),
+        # changes to a land certificate the land registration office makes, not the ward's first registration
+        ("vợ chồng em muốn thêm tên vợ vào sổ đỏ thì làm ở đâu", "đăng ký đất đai"),
+        ("xây nhà xong muốn bổ sung nhà vào sổ đỏ cần gì", "đăng ký đất đai"),
+        ("so do ghi dia chi cu, muon cap nhat dia chi moi", "đăng ký đất đai"),
+        ("công an phường có làm bằng lái quốc tế không", "Cảnh sát giao thông"),
     ],
 )
 def test_a_procedure_handled_elsewhere_is_named_with_its_office(resolvers, text, office):
