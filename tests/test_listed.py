@@ -275,3 +275,29 @@ def test_notarisation_asked_of_the_wards_certification_is_said_to_be_done_elsewh
 def test_certification_asked_as_such_gets_no_note(store, text):
     reply, _, _ = run(ActionAnswerProcedure(store), tracker(text, "ask_fee", [{"entity": "procedure", "value": "chung-thuc-hop-dong-giao-dich"}]))
     assert "công chứng" not in reply.lower() and "Lệ phí" in reply
+
+
+def test_a_divorce_is_said_to_go_to_court_with_the_law_that_says_so(store):
+    """No administrative procedure, so no code: the court handles it, and the reply says which articles say so."""
+    text = "Vợ chồng em muốn ly hôn thuận tình, nộp đơn ở phường được không ạ?"
+    said, responses, _ = run(ActionAnswerProcedure(store), tracker(text, "ask_where"))
+    assert "Tòa án nhân dân" in said and "không nộp tại phường" in said
+    assert "Luật Hôn nhân và gia đình 52/2014/QH13, Điều 51 khoản 1, Điều 55" in said and "mã" not in said
+    assert not responses and "thủ tục nào" not in said
+
+
+@pytest.mark.parametrize("item, field", [
+    ({"code": None, "key": "Ly Hôn", "name": "x", "field": "x", "level": "x", "handled_by": "Tòa án", "ward": False,
+      "record": "Luật"}, "key"),
+    ({"code": None, "key": "ly-hon", "name": "x", "field": "x", "level": "x", "handled_by": "Tòa án", "ward": True,
+      "record": "Luật"}, "record"),
+    ({"code": None, "key": "ly-hon", "name": "x", "field": "x", "level": "x", "handled_by": "Tòa án", "ward": False},
+     "record"),
+    ({"code": None, "name": "x", "field": "x", "level": "x", "handled_by": "Tòa án", "ward": False, "record": "Luật"},
+     "code"),
+])
+def test_a_matter_without_a_code_needs_a_slug_an_outside_office_and_its_law(tmp_path, item, field):
+    (tmp_path / "x.yml").write_text(yaml.safe_dump({"source": {"title": "t"}, "items": [item]}, allow_unicode=True),
+                                    encoding="utf-8")
+    with pytest.raises(CatalogueError, match=rf"items\[0\]\.{field}"):
+        load_procedure_list(tmp_path)

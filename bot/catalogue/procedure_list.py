@@ -6,7 +6,9 @@ when the ward does not handle it (tax, customs, social insurance, the province) 
 Each file: ``source`` (title, url, date) and ``items`` (code, name, field, level, handled_by, ward, entry,
 record, and optionally ``aliases``, what citizens call it, and ``url``, its page on the national portal). A
 hand-written file may also hold ``aliases: {code: [...]}`` for procedures another (generated) file lists, so a
-re-generated list keeps them. ``motcua load`` validates the files with the catalogue and stores them
+re-generated list keeps them. A matter citizens bring to the ward that is no administrative procedure (a divorce goes
+to court) has ``code: null`` and a ``key`` slug instead, is handled outside the ward, and its ``record`` names the law
+that says who handles it. ``motcua load`` validates the files with the catalogue and stores them
 (:meth:`bot.catalogue.repository.Catalogue.replace_listed`).
 """
 
@@ -25,6 +27,7 @@ from bot import yamltext
 from bot.catalogue.procedures import CatalogueError
 
 CODE = re.compile(r"^[0-9]\.[0-9]{6}$")
+KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # a matter without a national code ("ly-hon"): a slug in its place
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,12 @@ class Listed:
     source: str = ""  # the list file's source title and date
     aliases: Tuple[str, ...] = ()  # what citizens call it ("làm hộ chiếu"), hand-written
     url: Optional[str] = None  # its page on the national portal, when known
+
+    @property
+    def national(self) -> bool:
+        """Whether ``code`` is a national procedure code; a matter outside the procedures database (a divorce goes to
+        court) has a slug there, and its ``record`` names the law that says who handles it."""
+        return bool(CODE.match(self.code))
 
     def phrases(self) -> List[str]:
         """Everything a citizen may call this procedure by: its name, aliases, and for one handled outside the ward the short
@@ -93,7 +102,9 @@ def _handled(item: Listed) -> str:
 
 
 def where_handled(item: Listed) -> str:
-    """One sentence a citizen reads: who handles the procedure."""
+    """One sentence a citizen reads: who handles the procedure (a matter without a code: who, and the law saying so)."""
+    if not item.national:
+        return f"Việc “{item.name}” {_handled(item)} (căn cứ: {item.record})."
     return f"Thủ tục “{item.name}” (mã {item.code}) {_handled(item)}."
 
 
@@ -118,7 +129,8 @@ def listed_reply(items: Sequence[Listed], ward: Optional[Dict[str, Any]] = None)
             return f"{where_handled(item)}\n{no_guide.format('thủ tục này')}"
         return where_handled(item) + (f"\nThông tin thủ tục trên Cổng Dịch vụ công quốc gia: {item.url}" if item.url else "")
     if len({_handled(i) for i in items}) == 1:
-        lines = [f"Các thủ tục sau {_handled(items[0])}:", *(f"• {i.name} (mã {i.code})" for i in items)]
+        lines = [f"Các thủ tục sau {_handled(items[0])}:",
+                 *(f"• {i.name} (mã {i.code})" if i.national else f"• {i.name} (căn cứ: {i.record})" for i in items)]
     else:
         lines = [f"• {where_handled(i)}" for i in items]
     if any(i.ward for i in items):
@@ -130,12 +142,19 @@ def _item(raw: Any, path: Path, index: int, source: str) -> Listed:
     name = f"items[{index}]"
     if not isinstance(raw, dict):
         raise CatalogueError(path, name, "must be a mapping")
+    if raw.get("code") is None and isinstance(raw.get("key"), str):  # a matter the procedures database does not hold
+        if not KEY.match(raw["key"]):
+            raise CatalogueError(path, f"{name}.key", f"must be a lowercase slug like 'ly-hon', got {raw['key']!r}")
+        if raw.get("ward") is not False or not (isinstance(raw.get("record"), str) and raw["record"].strip()):
+            raise CatalogueError(path, f"{name}.record", "a matter without a code is handled outside the ward (ward: false)"
+                                 " and names the law that says who handles it")
+        raw = {**raw, "code": raw["key"]}
     for key in ("code", "name", "field", "level", "handled_by"):
         value = raw.get(key)
         if not isinstance(value, str) or not value.strip():
             raise CatalogueError(path, f"{name}.{key}", "is required (non-empty text)")
-    if not CODE.match(raw["code"]):
-        raise CatalogueError(path, f"{name}.code", f"must look like 1.001193, got {raw['code']!r}")
+    if not CODE.match(raw["code"]) and raw.get("key") != raw["code"]:
+        raise CatalogueError(path, f"{name}.code", f"must look like 1.001193 (or be null with a key), got {raw['code']!r}")
     if not isinstance(raw.get("ward"), bool):
         raise CatalogueError(path, f"{name}.ward", "must be true or false")
     entry = raw.get("entry")
