@@ -295,6 +295,9 @@ def test_a_divorce_is_said_to_go_to_court_with_the_law_that_says_so(store):
      "record"),
     ({"code": None, "name": "x", "field": "x", "level": "x", "handled_by": "Tòa án", "ward": False, "record": "Luật"},
      "code"),
+    # a slug in the code itself is no way round the checks a matter without a code passes
+    ({"code": "ly-hon", "key": "ly-hon", "name": "x", "field": "x", "level": "x", "handled_by": "UBND", "ward": True},
+     "code"),
 ])
 def test_a_matter_without_a_code_needs_a_slug_an_outside_office_and_its_law(tmp_path, item, field):
     (tmp_path / "x.yml").write_text(yaml.safe_dump({"source": {"title": "t"}, "items": [item]}, allow_unicode=True),

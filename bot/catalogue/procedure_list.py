@@ -101,11 +101,16 @@ def _handled(item: Listed) -> str:
     return f"do {item.handled_by} giải quyết, không nộp tại phường"
 
 
+def _reference(item: Listed) -> str:
+    """What a citizen can look ``item`` up by: its national code, or for a matter without one the law it rests on."""
+    return f"mã {item.code}" if item.national else f"căn cứ: {item.record}"
+
+
 def where_handled(item: Listed) -> str:
     """One sentence a citizen reads: who handles the procedure (a matter without a code: who, and the law saying so)."""
     if not item.national:
-        return f"Việc “{item.name}” {_handled(item)} (căn cứ: {item.record})."
-    return f"Thủ tục “{item.name}” (mã {item.code}) {_handled(item)}."
+        return f"Việc “{item.name}” {_handled(item)} ({_reference(item)})."
+    return f"Thủ tục “{item.name}” ({_reference(item)}) {_handled(item)}."
 
 
 def _where_to_ask(ward: Dict[str, Any], url: Optional[str]) -> str:
@@ -129,8 +134,7 @@ def listed_reply(items: Sequence[Listed], ward: Optional[Dict[str, Any]] = None)
             return f"{where_handled(item)}\n{no_guide.format('thủ tục này')}"
         return where_handled(item) + (f"\nThông tin thủ tục trên Cổng Dịch vụ công quốc gia: {item.url}" if item.url else "")
     if len({_handled(i) for i in items}) == 1:
-        lines = [f"Các thủ tục sau {_handled(items[0])}:",
-                 *(f"• {i.name} (mã {i.code})" if i.national else f"• {i.name} (căn cứ: {i.record})" for i in items)]
+        lines = [f"Các thủ tục sau {_handled(items[0])}:", *(f"• {i.name} ({_reference(i)})" for i in items)]
     else:
         lines = [f"• {where_handled(i)}" for i in items]
     if any(i.ward for i in items):
@@ -142,7 +146,8 @@ def _item(raw: Any, path: Path, index: int, source: str) -> Listed:
     name = f"items[{index}]"
     if not isinstance(raw, dict):
         raise CatalogueError(path, name, "must be a mapping")
-    if raw.get("code") is None and isinstance(raw.get("key"), str):  # a matter the procedures database does not hold
+    matter = raw.get("code") is None and isinstance(raw.get("key"), str)  # one the procedures database does not hold
+    if matter:
         if not KEY.match(raw["key"]):
             raise CatalogueError(path, f"{name}.key", f"must be a lowercase slug like 'ly-hon', got {raw['key']!r}")
         if raw.get("ward") is not False or not (isinstance(raw.get("record"), str) and raw["record"].strip()):
@@ -153,7 +158,7 @@ def _item(raw: Any, path: Path, index: int, source: str) -> Listed:
         value = raw.get(key)
         if not isinstance(value, str) or not value.strip():
             raise CatalogueError(path, f"{name}.{key}", "is required (non-empty text)")
-    if not CODE.match(raw["code"]) and raw.get("key") != raw["code"]:
+    if not matter and not CODE.match(raw["code"]):
         raise CatalogueError(path, f"{name}.code", f"must look like 1.001193 (or be null with a key), got {raw['code']!r}")
     if not isinstance(raw.get("ward"), bool):
         raise CatalogueError(path, f"{name}.ward", "must be true or false")
