@@ -376,6 +376,10 @@ class ProcedureIndex:
             return None
         return winner, hits[winner][1]
 
+    def _competing(self, best: Dict[str, Tuple[float, float, _Phrase]], family: str) -> set:
+        """The entries whose cues compete for a message: those it matched and those of ``family`` ("" for none)."""
+        return set(best) | (self._families.get(family, set()) if family else set())
+
     def _cue_hits(self, query: _Tokens, eligible: set) -> Dict[str, Tuple[Tuple[int, float, int], str]]:
         """For each entry of ``eligible`` whose cues occur in the message: its strength (how many of its cue groups
         are named, its longest cue's weight, how many of the message's words its cues cover) and that cue. A
@@ -411,13 +415,13 @@ class ProcedureIndex:
         found = {"phrase": top_phrase.tokens.text, "exact": top_quality >= 100.0,
                  "event": top_phrase.tokens.text in self._events.get(top_id, ())}
         family = self.entries[top_id].family
-        hits = self._cue_hits(query, set(best) | (self._families.get(family, set()) if family else set()))
+        hits = self._cue_hits(query, self._competing(best, family))
         cued = self._cued(top_id, best, hits)
         moved_to = self.entries[cued[0]].family if cued is not None else ""
         if moved_to and moved_to != family:
             # a cue moved the message to another family ("chưa kết hôn" turns kết hôn với người Hàn into khai sinh kết
             # hợp nhận cha con): that family's variants have their say too ("người Hàn": the foreign-element one)
-            again = self._cued(cued[0], best, self._cue_hits(query, set(best) | self._families.get(moved_to, set())))
+            again = self._cued(cued[0], best, self._cue_hits(query, self._competing(best, moved_to)))
             cued = again or cued
         if cued is not None:
             entry = self.entries[cued[0]]
