@@ -49,9 +49,14 @@ _CUES = {
         r"\bbieu mau\b",
         r"\b(?:giay de nghi|don de nghi|mau don)\b.*\b(?:lay|tai)\b",  # "giấy đề nghị … lấy ở đâu"
         r"\bdien (?:the nao|nhu the nao|ra sao|sao)\b",
+        # what to write in the form or the request: "văn bản đề nghị … cần ghi những gì", "viết văn bản đề nghị gì"
+        r"\b(?:van ban|don|to khai|giay de nghi|phieu)\b(?: \w+){0,9} (?:ghi|viet|dien) (?:nhung )?(?:gi|noi dung gi)\b",
+        r"\b(?:viet|soan) (?:van ban|don|giay)(?: de nghi)? (?:gi|nao)\b",
+        r"\bto khai\b.*\bdien\b",  # "tờ khai có phải điền sẵn trước không"
     ],
     "ask_legal": [
         r"\bcan cu (?:phap ly|nao|vao|luat)\b",
+        r"\bcan cu (?:\w+ ){1,2}nao\b",  # "căn cứ quy định nào", "căn cứ văn bản nào"
         r"\b(?:luat|nghi dinh|thong tu)(?: [a-z]+){0,3} (?:nao|gi) (?:quy dinh|noi|huong dan)\b",
         r"\b(?:luat|nghi dinh|thong tu) (?:nao|gi)\b",
         r"\b(?:van ban|quy dinh) nao (?:quy dinh|huong dan)\b",
@@ -75,6 +80,7 @@ _CUES = {
         r"\bgia bao nhieu\b",
         r"\bbao nhieu (?:1|mot|moi) (?:trang|ban|to|bo)\b",  # "photo công chứng … bao nhiêu 1 trang"
         r"\btinh (?:tien|phi)\b",
+        r"(?<!dieu )\bkhoan (?:tien |phi |le phi )?(?:gi|nao)\b",  # "phải nộp những khoản tiền gì", not "điều khoản nào"
         r"\btien\b.*\btinh (?:the nao|nhu the nao|ra sao|sao)\b",
     ],
     "ask_processing_time": [
@@ -107,6 +113,8 @@ _CUES = {
         r"\b(?:phai|can) (?:nop|mang|xuat trinh|kem)(?: lai| theo| kem| ca)? (?:ban|giay|ket qua|so|hop dong|bang|anh|to|bien ban)\b"
         r".*\bkhong\b",
         r"\bgom (?:nhung )?(?:gi|giay to gi|nhung gi)\b",  # "hồ sơ đề nghị hỗ trợ gồm những gì"
+        r"\bbat buoc (?:phai )?(?:co|mang|nop|kem) (?:ban|giay|ket qua|so|hop dong|bang|anh|to|bien ban)\b",  # "bắt buộc phải có kết quả ADN không"
+        r"\bxuat trinh (?:\w+ ){0,4}(?:gi|nao)\b",  # "phải xuất trình bằng cấp ngoại ngữ gì"
     ],
     "ask_where": [
         r"\bo dau\b(?! (?:ngo|nha|lang|xom|duong|pho|hem|thon|ban))",  # not "ở đầu ngõ"
@@ -115,7 +123,7 @@ _CUES = {
         r"\b(?:phuong|xa|co quan|cong an|ubnd|bo phan|tinh|huyen) nao\b",  # not "quầy nào": ask_counter
         r"\b(?:o|tai) (?:phuong|xa|ubnd|uy ban|cong an|day)\b.*\bduoc khong\b",  # "ubnd" reads "uy ban nhan dan"
         r"\b(?:lam|nop|xin|dang ky|bao|khai) (?:o|tai|len|ra|ve) (?:phuong|xa|ubnd|uy ban|cong an|day|que)\b.*\bduoc khong\b",
-        r"\b(?:online|truc tuyen|vneid|dich vu cong|qua mang|(?:qua|tren) dien thoai|buu dien)\b.*\b(?:duoc khong|o dau|app nao|trang nao)\b",
+        r"\b(?:online|truc tuyen|vneid|dich vu cong|qua mang|(?:qua|tren) (?:dien thoai|app|ung dung)|buu dien)\b.*\b(?:duoc khong|o dau|app nao|trang nao)\b",
         r"\b(?:ra|len|den|ve) (?:phuong|xa|ubnd|cong an)\b.*\bduoc khong\b",
         r"\b(?:nop|lam|dang ky) (?:truc tuyen|online|qua mang)\b.*\bkhong\b",
         r"\bco phai ve\b",
@@ -124,7 +132,12 @@ _CUES = {
         r"\bai (?:giai quyet|cap|lam|xac nhan|tiep nhan)\b",
         r"\b(?:nop|gui) (?:cho )?ai\b",
         r"\b(?:ung dung|app|trang web) nao\b",  # "thông báo lưu trú qua ứng dụng nào"
-        r"\bphuong co (?:lam|cap|nhan|giai quyet)(?! viec| cho)(?: \w+)? khong\b",  # "phiếu lý lịch tư pháp, phường có cấp không"
+        # "phiếu lý lịch tư pháp, phường có cấp không", "phường có nhận lưu giữ di chúc không", "công an phường có làm … không"
+        r"\b(?:phuong|xa|cong an(?: phuong| xa)?) co (?:lam|cap|nhan|giai quyet)(?! viec| cho)(?: \w+){0,4} khong\b",
+        # in person or online: "phải ra công an phường hay làm online", "làm qua app được không hay phải lên công an"
+        r"\bhay (?:la )?phai (?:ra|len|den|toi|ve) (?:phuong|xa|ubnd|uy ban|cong an)\b",
+        r"\bhay (?:la )?(?:lam |nop |dang ky |sua )?(?:online|truc tuyen|qua mang|(?:tren|qua) (?:vneid|app|ung dung|dich vu cong))\b",
+        r"\b(?:nop|lam|xin|dang ky|bao) (?:o|tai) (?:phuong|xa|ubnd|uy ban|cong an)\b.*\b(?:phai khong|dung khong)\b",
     ],
     "ask_procedure": [
         r"\blam (?:sao|the nao|nhu the nao|nhu nao|gi)\b",
@@ -132,6 +145,7 @@ _CUES = {
         r"\bthu tuc\b",
         r"\bphai (?:lam|bao|dang ky|khai bao|xin)\b",
         r"\bco (?:phai|can|duoc|bi)\b.*\bkhong\b",
+        r"\bbat buoc\b.*\bkhong\b",  # "có bắt buộc phải đổi không"
         r"\bco (?:lam|xin|dang ky|cap|doi) duoc\b.*\bkhong\b",  # "có làm được giấy chứng nhận căn cước không"
         r"\bcach\b",
         # may it be done at all ("đăng ký lại được không"), will an official come to the house (lưu động)

@@ -63,6 +63,19 @@ STORY_QUESTIONS = [
     ("Em cần giấy xác nhận cư trú, phường có cấp không?", "ask_where"),
     ("Hòa giải viên bị thương khi đi hòa giải thì được hỗ trợ gì?", "ask_procedure"),
     ("Giấy khai sinh bỏ trống quê quán, giờ bổ sung vào được không?", "ask_procedure"),
+    # session 12: in person or online; "căn cứ quy định nào"; what to write in a request; the sums to pay; papers to
+    # show; an obligation ("có bắt buộc … không"), and papers one must have ("bắt buộc phải có kết quả ADN")
+    ("Sửa quê quán thì phải ra công an phường hay làm online được?", "ask_where"),
+    ("Thông báo lưu trú làm qua app được không hay phải lên công an?", "ask_where"),
+    ("Giấy xác nhận khuyết tật nộp ở phường phải không ạ?", "ask_where"),
+    ("Công an phường có cấp lại cà vẹt xe không?", "ask_where"),
+    ("Xác định lại dân tộc thì căn cứ quy định nào?", "ask_legal"),
+    ("Văn bản đề nghị cung cấp thông tin cần ghi những gì?", "ask_form"),
+    ("Khai tử lưu động thì tờ khai có phải điền sẵn trước không?", "ask_form"),
+    ("Làm sổ đỏ lần đầu phải nộp những khoản tiền gì?", "ask_fee"),
+    ("Chứng thực chữ ký người dịch thì phải xuất trình bằng cấp gì?", "ask_documents"),
+    ("Chuyển hộ khẩu đi tỉnh khác thì có bắt buộc đổi đăng ký xe không?", "ask_procedure"),
+    ("Nhận cha con có bắt buộc phải có kết quả xét nghiệm ADN không?", "ask_documents"),
 ]
 
 
