@@ -66,12 +66,15 @@ class ActionAnswerLaw(ServiceAction):
         return "action_answer_law"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from bot.legal.answers import answer_question
+        from bot.legal.answers import answer_question, pointing_to
 
         procedure: Optional[str] = tracker.get_slot("procedure")
         catalogue = self.services.catalogue
         answer = answer_question(self.services.legal, latest_text(tracker), question_date(tracker),
                                  procedure=catalogue.procedure(procedure) if procedure else None,
                                  procedures=_procedures(self.services), ward=catalogue.ward())
+        named = [str(e.get("value")) for e in latest_entities(tracker, "procedure") if e.get("value")]
+        if named:  # a procedure this very message names, not one left over from an earlier message
+            answer = pointing_to(answer, catalogue.procedure(named[0]))
         dispatcher.utter_message(text=answer.text, buttons=answer.buttons)
         return [SlotSet("procedure", answer.procedure_id)] if answer.procedure_id else []

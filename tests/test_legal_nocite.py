@@ -251,3 +251,29 @@ def test_no_outside_phrase_shrinks_to_one_syllable_without_its_stop_words():
                for p in t.get("phrases") or []]
     assert written, "outside.yml has phrases"
     assert [p for p in written if len(syllables(p)) < min(2, len(p.split()))] == []
+
+
+def test_a_refusal_about_a_named_procedure_offers_that_procedure():
+    """"gia đình được hưởng chế độ gì" about a catalogue procedure: the law gives no citation, and the citizen is shown
+    the ward's procedure with its buttons (how to, papers, fee) instead of the counter alone."""
+    from bot.legal.answers import pointing_to
+    from tests.legal_asking import PROCEDURES
+
+    security = next(p for p in PROCEDURES.values() if p.code == "1.012538")
+    answer = ask("Bố em là tổ viên tổ bảo vệ an ninh trật tự ở cơ sở, chưa đóng bảo hiểm xã hội, đi tuần đêm bị tai nạn "
+                 "mất, gia đình được hưởng chế độ gì")
+    pointed = pointing_to(answer, security)
+    assert refused(pointed, COUNTER, security.name)
+    assert pointed.procedure_id == security.id
+    assert [b["payload"].split("{")[0] for b in pointed.buttons] == ["/ask_procedure", "/ask_documents", "/ask_fee"]
+    assert all(security.id in b["payload"] for b in pointed.buttons)
+
+
+def test_a_cited_answer_is_not_given_a_procedure_it_did_not_link():
+    from bot.legal.answers import pointing_to
+    from tests.legal_asking import PROCEDURES
+
+    cited = ask("sinh con bao lâu thì phải đi làm giấy khai sinh")
+    assert cited.citation is not None
+    other = next(p for p in PROCEDURES.values() if p.code == "1.012538")
+    assert pointing_to(cited, other) == cited

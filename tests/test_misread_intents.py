@@ -54,3 +54,12 @@ async def test_a_birth_question_naming_an_unregistered_marriage_is_not_a_dossier
     # "chưa đăng ký kết hôn" read as "kẹt" (stuck), a dossier's progress word, once diacritics are gone (retired v19)
     reply = await say(assistant, user, "bọn em chưa đăng ký kết hôn mà có con rồi, giờ làm giấy khai sinh cho con có tên bố luôn được không")
     assert "mã hồ sơ" not in reply and "khai sinh" in reply.lower()
+
+
+async def test_a_law_question_the_law_cannot_answer_offers_the_procedure_it_names(assistant, user):
+    """Taken for a law question and the register holds no text on it: the citizen still gets the ward's procedure,
+    with its buttons, not only "ask at the counter" (session 12)."""
+    reply = await say(assistant, user, "chong toi o to bao ve an ninh trat tu co so, di tuan dem bi tai nan mat, chua "
+                                       "dong bao hiem xa hoi, gia dinh duoc huong che do gi")
+    assert "Giải quyết chế độ, chính sách cho người tham gia lực lượng" in reply
+    assert "Giấy tờ cần nộp" in reply

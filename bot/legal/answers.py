@@ -22,6 +22,7 @@ processing time.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -139,6 +140,17 @@ def _procedure_buttons(procedure: Any) -> List[Dict[str, str]]:
     return [{"title": f"📋 {procedure.short_name}", "payload": payload("ask_procedure")},
             {"title": "📄 Giấy tờ cần nộp", "payload": payload("ask_documents")},
             {"title": "💰 Lệ phí", "payload": payload("ask_fee")}]
+
+
+def pointing_to(answer: Answer, procedure: Any) -> Answer:
+    """``answer`` with the ward's procedure the question named, when the law gave no citation: "gia đình được hưởng chế
+    độ gì" about a procedure of the catalogue gets "em chưa chắc điều luật nào…" and that procedure's buttons (how to,
+    papers, fee), not only the counter. An answer that cites, or already offers buttons, is left as it is."""
+    if procedure is None or answer.citation is not None or answer.buttons:
+        return answer
+    text = (f"{answer.text}\nThủ tục của phường cho việc này: {procedure.name}. Anh/chị bấm nút bên dưới để xem cách làm, "
+            "giấy tờ và lệ phí.")
+    return dataclasses.replace(answer, text=text, buttons=_procedure_buttons(procedure), procedure_id=procedure.id)
 
 
 def _linked_procedure(law: Law, hit: Hit, procedures: Dict[str, Any], current: Any) -> Optional[Any]:
