@@ -125,6 +125,13 @@ def found(index, text):
         ("đất có nằm trong lộ giới không", "cung-cap-thong-tin-quy-hoach-do-thi-va-nong-thon"),
         ("tặng đất cho cộng đồng dân cư làm sân chơi", "tang-cho-quyen-su-dung-dat-cho-nha-nuoc-hoac-cong-dong-dan"),
         ("đất ở được công nhận thiếu so với hạn mức", "xac-dinh-lai-dien-tich-dat-o-cua-ho-gia-dinh-ca-nhan-da-duoc"),
+        # session 12: a foreign boyfriend and "chưa kết hôn" is a birth with paternity, not a marriage; supervision of a
+        # guardianship ended; a poor household named beside a low income; an adoption named beside a social centre
+        ("ban trai em nguoi Uc, chua ket hon nhung co con roi, gio lam khai sinh cho be co ten bo",
+         "dang-ky-khai-sinh-ket-hop-dang-ky-nhan-cha-me-con-co-yeu-to"),
+        ("cháu đủ 18 tuổi rồi, tôi muốn chấm dứt việc giám sát giám hộ", "dang-ky-cham-dut-giam-sat-viec-giam-ho"),
+        ("thu nhập thấp, muốn xin xét vào hộ nghèo", "cong-nhan-ho-ngheo-ho-can-ngheo-thuong-xuyen-hang-nam"),
+        ("muốn nhận một bé ở trung tâm bảo trợ xã hội làm con nuôi", "dang-ky-nuoi-con-nuoi-trong-nuoc"),
     ],
 )
 def test_a_situation_reaches_the_right_sibling(index, text, expected):
@@ -137,6 +144,8 @@ def test_a_situation_reaches_the_right_sibling(index, text, expected):
         # an age in a message about a passport is not the first ID card; a burnt-out motorbike returns its plates
         ("con toi 15 tuoi muon lam ho chieu di du hoc", None),
         ("xe máy cháy rụi muốn hủy đăng ký", "thu-hoi"),
+        # ... and "chưa kết hôn" with a wish to marry stays a marriage
+        ("bạn trai em người Hàn, bọn em chưa kết hôn, giờ muốn đăng ký kết hôn", "dang-ky-ket-hon-co-yeu-to-nuoc-ngoai"),
     ],
 )
 def test_new_words_do_not_take_other_messages(index, text, expected):
