@@ -46,6 +46,14 @@ class ActionLegalReview(OfficialAction):
     def name(self) -> Text:
         return "action_legal_review"
 
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if self.account(tracker) is None and not latest_text(tracker).lstrip().startswith("/") \
+                and answer_in_force(self.services, dispatcher, tracker):
+            # a citizen asking in words whether a law is still in force ("Luật Hộ tịch 60/2014 còn hiệu lực không"): the
+            # register's answer; anything else asked of the officials' review is refused as before
+            return []
+        return super().run(dispatcher, tracker, domain)
+
     def run_official(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
                      user: User, scope: Scope) -> Outcome:
         given = [str(e.get("value") or "") for e in latest_entities(tracker, "officials_request")]
@@ -66,15 +74,32 @@ class ActionAnswerLaw(ServiceAction):
         return "action_answer_law"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from bot.legal.answers import answer_question, pointing_to
+        return answer_law(self.services, dispatcher, tracker)
 
-        procedure: Optional[str] = tracker.get_slot("procedure")
-        catalogue = self.services.catalogue
-        answer = answer_question(self.services.legal, latest_text(tracker), question_date(tracker),
-                                 procedure=catalogue.procedure(procedure) if procedure else None,
-                                 procedures=_procedures(self.services), ward=catalogue.ward())
-        named = [str(e.get("value")) for e in latest_entities(tracker, "procedure") if e.get("value")]
-        if named:  # a procedure this very message names, not one left over from an earlier message
-            answer = pointing_to(answer, catalogue.procedure(named[0]))
-        dispatcher.utter_message(text=answer.text, buttons=answer.buttons)
-        return [SlotSet("procedure", answer.procedure_id)] if answer.procedure_id else []
+
+def answer_in_force(services: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Whether the latest message asked if a registered document is in force, and was answered (bot/legal/answers.py
+    :func:`in_force_answer`): "Luật Hộ tịch 2014 còn hiệu lực không", whatever intent it was taken for."""
+    from bot.legal.answers import in_force_answer
+
+    status = in_force_answer(services.legal, latest_text(tracker), question_date(tracker), services.catalogue.ward())
+    if status is not None:
+        dispatcher.utter_message(text=status.text)
+    return status is not None
+
+
+def answer_law(services: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The law's answer to the latest message (bot/legal/answers.py), with the ward procedure it names when the law gives
+    no citation."""
+    from bot.legal.answers import answer_question, pointing_to
+
+    procedure: Optional[str] = tracker.get_slot("procedure")
+    catalogue = services.catalogue
+    answer = answer_question(services.legal, latest_text(tracker), question_date(tracker),
+                             procedure=catalogue.procedure(procedure) if procedure else None,
+                             procedures=_procedures(services), ward=catalogue.ward())
+    named = [str(e.get("value")) for e in latest_entities(tracker, "procedure") if e.get("value")]
+    if named:  # a procedure this very message names, not one left over from an earlier message
+        answer = pointing_to(answer, catalogue.procedure(named[0]))
+    dispatcher.utter_message(text=answer.text, buttons=answer.buttons)
+    return [SlotSet("procedure", answer.procedure_id)] if answer.procedure_id else []

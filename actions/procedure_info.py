@@ -21,6 +21,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ServiceAction, latest_entities, latest_intent, latest_text, question_date
+from actions.legal import answer_in_force
 from actions.listed import answer_listed
 from bot.catalogue.answers import ASPECT_TITLES, answer, details
 from bot.catalogue.procedures import EID_PROCEDURE, Procedure
@@ -252,6 +253,8 @@ class ActionAnswerProcedure(ServiceAction):
 
         procedure = data.procedure(pick["id"]) if "id" in pick else None
         if procedure is None:
+            if answer_in_force(self.services, dispatcher, tracker):  # "luật đất đai 2013 còn hiệu lực không"
+                return [SlotSet("procedure_candidates", None), SlotSet("pending_aspect", None)]
             listed = answer_listed(dispatcher, tracker, self.services)  # "làm hộ chiếu ở đâu": who handles it
             if listed is not None:
                 return listed

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.community import panel, subscribe_choices, unsubscribe_topic
 from actions.context import ServiceAction, latest_entities, latest_intent, latest_text
+from actions.legal import answer_in_force
 from actions.listed import answer_listed
 from actions.procedure_info import answer_correction, aspect_buttons, payload, procedure_from_message
 from bot.community.areas import load_areas
@@ -136,5 +137,7 @@ class ActionFallback(ServiceAction):
         listed = answer_listed(dispatcher, tracker, self.services)  # "xin lý lịch tư pháp": who handles it
         if listed is not None:
             return listed
+        if answer_in_force(self.services, dispatcher, tracker):  # "nghi dinh 20/2021 con ap dung ko": the register knows
+            return []
         dispatcher.utter_message(response="utter_default")
         return []

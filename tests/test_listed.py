@@ -7,6 +7,7 @@ rasa-sdk's CollectingDispatcher and a Tracker built here, over the test database
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -284,6 +285,29 @@ def test_a_divorce_is_said_to_go_to_court_with_the_law_that_says_so(store):
     assert "Tòa án nhân dân" in said and "không nộp tại phường" in said
     assert "Luật Hôn nhân và gia đình 52/2014/QH13, Điều 51 khoản 1, Điều 55" in said and "mã" not in said
     assert not responses and "thủ tục nào" not in said
+
+
+def test_unemployment_benefit_is_said_to_go_to_the_employment_service_with_its_law(store):
+    """Asked of the ward in 36 read messages (v10–v22): not the ward's, no code; the public employment service handles
+    it (Luật Việc làm 74/2025/QH15)."""
+    text = "e bi cong ty cho nghi viec, muon huong tro cap that nghiep thi nop ho so o dau"
+    said, responses, _ = run(ActionAnswerProcedure(store), tracker(text, "ask_where"))
+    assert "Tổ chức dịch vụ việc làm công" in said and "không nộp tại phường" in said
+    assert "Luật Việc làm 74/2025/QH15, Điều 39, Điều 40 khoản 1" in said and not responses
+
+
+def test_every_matter_without_a_code_rests_on_a_law_in_force_in_the_register(catalogue):
+    """A matter's `record` is said to the citizen as its legal basis: it must name a registered document in force."""
+    from bot.legal.register import load_register
+    from bot.settings import Settings
+
+    register = load_register(Settings.from_env(env={}).legal_dir / "register.yml")
+    matters = [i for i in load_procedure_list(DATA / "procedure_list", catalogue).values() if not i.national]
+    assert len(matters) >= 2
+    for item in matters:
+        documents = [d for d in register if d.name and item.record.startswith(d.name)]
+        assert documents, item
+        assert register.quotable_on(documents[0].number, dt.date(2026, 11, 29)), item  # in force on the day, amended or not
 
 
 @pytest.mark.parametrize("item, field", [

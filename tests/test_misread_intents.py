@@ -63,3 +63,18 @@ async def test_a_law_question_the_law_cannot_answer_offers_the_procedure_it_name
                                        "dong bao hiem xa hoi, gia dinh duoc huong che do gi")
     assert "Giải quyết chế độ, chính sách cho người tham gia lực lượng" in reply
     assert "Giấy tờ cần nộp" in reply
+
+
+@pytest.mark.parametrize("text, said", [
+    ("Luật Hộ tịch 60/2014 còn hiệu lực không", "có hiệu lực từ 01/1/2016"),  # taken for the officials' review
+    ("nghi dinh 20/2021 con ap dung ko", "Nghị định 20/2021/NĐ-CP có hiệu lực từ 01/7/2021"),  # no intent at all
+    ("luat dat dai 2013 con hieu luc khong", "không có Luật Đất đai năm 2013"),  # taken for a procedure's legal basis
+])
+async def test_a_citizen_asking_whether_a_law_is_in_force_gets_the_registers_answer(assistant, user, text, said):
+    reply = await say(assistant, user, text)
+    assert said in reply and "Em chưa làm được việc này" not in reply
+
+
+async def test_a_citizen_asking_for_the_officials_review_is_still_refused(assistant, user):
+    reply = await say(assistant, user, "rà soát căn cứ pháp lý các thủ tục")
+    assert "Em chưa làm được việc này" in reply

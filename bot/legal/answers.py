@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bot.legal.library import Law
-from bot.legal.register import Register, number_key
+from bot.legal.register import AMENDED, EXPIRED, IN_FORCE, REPLACED, Register, number_key
 from bot.legal.review import SOON_DAYS
 from bot.legal.search import Hit, best_sentence, favoured_documents, syllables
 from bot.metrics import LEGAL_SECONDS
@@ -305,6 +305,83 @@ def _status_text(register: Register, document: Any, day: dt.date) -> str:
     return f"{document.kind} {document.number} ({document.title}) {said}. Em không trích dẫn nội dung văn bản này."
 
 
+# "Luật Hộ tịch 2014 còn hiệu lực không", "luật tiếp công dân có hiệu lực từ khi nào", "NĐ 20/2021 còn áp dụng không" (on
+# the text without marks; "ko" written as is)
+IN_FORCE_ASKED = re.compile(
+    r"\b(?:con|da|co|het|bat dau co|bat dau) hieu luc (?:khong|ko|k|chua|nua khong|nua ko|tu (?:khi|ngay|luc|thang|nam) nao"
+    r"|tu bao gio|den (?:khi|ngay|luc) nao|den bao gio)\b"
+    r"|\bhieu luc (?:tu|den|thi hanh tu) (?:khi|ngay|luc|thang|nam) nao\b|\bhieu luc (?:tu|den) bao gio\b"
+    r"|\b(?:khi|ngay|luc) nao (?:co|het|bat dau co) hieu luc\b|\bcon hieu luc\b"
+    r"|\bcon (?:ap dung|dung duoc|duoc ap dung|duoc dung)(?: nua)? (?:khong|ko|k)\b")
+
+
+def _document_asked(register: Register, text: str, day: dt.date) -> Tuple[Optional[Any], Optional[str]]:
+    """The registered document a question names, by number ("60/2014") or by title and year ("Luật Hộ tịch 2014"; by
+    title alone: the one in force on ``day``, else the latest); or None and the title and year asked when the register
+    holds that title but not that year ("Luật Đất đai 2013")."""
+    for asked in numbers_asked(text):
+        matches = registered(register, asked)
+        if matches:
+            return matches[0], None
+    for title, year, documents in laws_named(register, text):
+        current = [d for d in documents if register.quotable_on(d.number, day)]
+        if year is not None and not any(year in _year(d) for d in documents):
+            return (current[-1] if current else None), f"{title} năm {year}"
+        if year is not None:
+            documents = [d for d in documents if year in _year(d)]
+            current = [d for d in documents if register.quotable_on(d.number, day)]
+        if documents:
+            return (current or sorted(documents, key=lambda d: (d.issued or dt.date.min, d.number)))[-1], None
+    return None, None
+
+
+def in_force_answer(law: Law, text: str, day: dt.date, ward: Optional[Dict[str, Any]] = None) -> Optional[Answer]:
+    """Whether a document the question names is in force on ``day``, from the register's dates (each read in the
+    document's own entry-into-force article, named in ``checked``), with the next change the register knows; None when
+    the question does not ask that of a registered document. Only a document in force is cited, and only by the
+    article its date was read in, retrieved and checked like any citation."""
+    if not IN_FORCE_ASKED.search(_plain(text)):
+        return None
+    register = law.register
+    document, unheld = _document_asked(register, text, day)
+    if unheld:  # "Luật Đất đai 2013": not a text the register holds; say which one it holds, and nothing of the other
+        now = f" Văn bản đang áp dụng là {document.name}, có hiệu lực từ {_vn_date(document.in_force)}." if document else ""
+        return Answer(f"Danh mục văn bản đang áp dụng của phường không có {unheld}, nên em không nói về hiệu lực của văn bản "
+                      f"đó.{now} {_counter(ward)}")
+    if document is None:
+        return None
+    status = register.status_on(document.number, day)
+    name = getattr(document, "name", None) or f"{document.kind} {document.number}"
+    if status.status not in (IN_FORCE, AMENDED):
+        return Answer(f"{_status_text(register, document, day)} {_counter(ward)}")
+    lines = [f"{name} có hiệu lực từ {_vn_date(document.in_force)} và đang được áp dụng (ngày {_vn_date(day)})."]
+    in_force_amendments = [c for c in document.amended_by if c.start and c.start <= day]
+    if in_force_amendments:  # the latest three, and how many in all
+        latest = sorted(in_force_amendments, key=lambda c: c.start)[-3:][::-1]
+        count = f"{len(in_force_amendments)} văn bản, gần nhất là " if len(in_force_amendments) > 3 else ""
+        lines.append(f"Đã được sửa đổi, bổ sung bởi {count}" + ", ".join(
+            f"{c.document} (từ {_vn_date(c.start)})" for c in latest) + ".")
+    coming = register.next_change(document.number, day)
+    if coming:
+        kind, by, start = coming
+        successor = register.get(by) if by else None
+        said = {REPLACED: f"được thay bằng {successor.name if successor else by}",
+                EXPIRED: "hết hiệu lực", AMENDED: f"được sửa đổi bởi {by}"}.get(kind)
+        if said:
+            lines.append(f"⚠️ Từ {_vn_date(start)} văn bản này {said}.")
+    article = re.match(r"\s*Điều (\d+)", document.checked or "")
+    citation = None
+    if article and document.quote:
+        number = int(article.group(1))
+        found = law.articles.get(document.number, number)
+        hits = [Hit(found, CONFIDENCE, 1.0)] if found is not None else []
+        if found is not None and check_citation(register, document.number, number, day, hits):
+            citation = {"document": document.number, "article": number, "passage": None, "sentence": None, "score": 1.0}
+    checked = re.sub(r"\s*\([^()]*\.(?:md|txt)\)", "", document.checked or "")  # not the corpus file's path
+    lines.append(f"Nguồn: {name}, {checked}." if checked else "Nguồn: danh mục văn bản của phường.")
+    return Answer("\n".join(lines), citation=citation)
+
+
 def unknown_document_text(asked: str) -> str:
     return (f"Em không tìm thấy văn bản số {asked} trong danh mục văn bản pháp luật của phường, nên em không giải thích "
             "nội dung của nó. Anh/chị kiểm tra lại số hiệu (ví dụ: Nghị định 118/2025/NĐ-CP) hoặc hỏi cán bộ tại Bộ phận Một cửa.")
@@ -347,6 +424,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
     text = (text or "").strip()[:1000]
     if not normalize(text):
         return Answer("Anh/chị muốn hỏi quy định nào ạ? Ví dụ: \"sinh con bao lâu phải đi khai sinh\".")
+    status = in_force_answer(law, text, day, ward)
+    if status is not None:  # "Luật Hộ tịch 2014 còn hiệu lực không": the register's dates, not a search of the articles
+        return status
     named: List[str] = []  # documents the question names by number (their title words are added to the search)
     by_title: List[str] = []  # ... or by title (already in the question)
     for asked in numbers_asked(text):
