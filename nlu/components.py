@@ -444,9 +444,10 @@ class AspectClassifier(RuleClassifier):
                 continue
             if specific_only and best == "ask_eid" and name == "ask_where" and procedures & EID_OWN:
                 continue
-            # no catalogue procedure, or a counter named ("quầy nào"): the office's own card or address stays, and a
-            # complaint is not turned into a "how"
-            office_or_counter = not procedures or asks_for_counter(text)
+            # no procedure named, the ward's or one handled elsewhere (session 12: "mở doanh nghiệp tư nhân … phường có
+            # nhận không" asks where, not the ward's opening hours), or a counter named ("quầy nào"): the office's own
+            # card or address stays, and a complaint is not turned into a "how"
+            office_or_counter = not named or asks_for_counter(text)
             if best == "ask_counter" and name == "ask_where" and office_or_counter:
                 continue
             if specific_only and best in ("feedback", "out_of_scope", "ask_counter") and name == "ask_procedure" and office_or_counter:

@@ -78,3 +78,19 @@ async def test_a_citizen_asking_whether_a_law_is_in_force_gets_the_registers_ans
 async def test_a_citizen_asking_for_the_officials_review_is_still_refused(assistant, user):
     reply = await say(assistant, user, "rà soát căn cứ pháp lý các thủ tục")
     assert "Em chưa làm được việc này" in reply
+
+
+@pytest.mark.parametrize("text, said", [
+    ("muon mo doanh nghiep tu nhan thi dang ky o dau, phuong co nhan khong", "Cơ quan đăng ký kinh doanh"),
+    ("Em mới đi làm, công ty bảo tự đăng ký mã số thuế cá nhân, phường có làm không ạ?", "Cơ quan thuế"),
+])
+async def test_asking_whether_the_ward_does_something_it_does_not_names_who_does(assistant, user, text, said):
+    """"… phường có làm không" about a procedure handled elsewhere asks where, not the ward's opening hours."""
+    reply = await say(assistant, user, text)
+    assert said in reply and "không nộp tại phường" in reply
+
+
+async def test_the_wards_address_is_not_taken_for_a_sick_leave_benefit(assistant, user):
+    """"phường ở đâu" once matched "hưởng ốm đau" as a typo (session 12)."""
+    reply = await say(assistant, user, "Địa chỉ UBND phường ở đâu ạ?")
+    assert "ốm đau" not in reply and "Bảo hiểm xã hội" not in reply
