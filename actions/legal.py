@@ -47,10 +47,14 @@ class ActionLegalReview(OfficialAction):
         return "action_legal_review"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if self.account(tracker) is None and not latest_text(tracker).lstrip().startswith("/") \
-                and answer_in_force(self.services, dispatcher, tracker):
+        from bot.legal.answers import WHICH_DOCUMENT, in_force_asked
+
+        text = latest_text(tracker)
+        if self.account(tracker) is None and not text.lstrip().startswith("/") and in_force_asked(text):
             # a citizen asking in words whether a law is still in force ("Luật Hộ tịch 60/2014 còn hiệu lực không"): the
-            # register's answer; anything else asked of the officials' review is refused as before
+            # register's answer, or which document they mean; anything else asked of the officials' review is refused
+            if not answer_in_force(self.services, dispatcher, tracker):
+                dispatcher.utter_message(text=WHICH_DOCUMENT)
             return []
         return super().run(dispatcher, tracker, domain)
 

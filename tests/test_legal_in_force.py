@@ -59,3 +59,8 @@ def test_many_amendments_are_counted_and_the_latest_named():
 ])
 def test_other_questions_are_left_to_the_articles(question):
     assert in_force_answer(LAW, question, DAY) is None
+
+
+def test_a_number_the_register_does_not_hold_is_said_so():
+    answer = ask("Luật 999/2099 còn hiệu lực không")
+    assert refused(answer, "không tìm thấy văn bản số 999/2099")

@@ -75,6 +75,11 @@ async def test_a_citizen_asking_whether_a_law_is_in_force_gets_the_registers_ans
     assert said in reply and "Em chưa làm được việc này" not in reply
 
 
+async def test_a_citizen_asking_whether_it_is_in_force_without_naming_a_law_is_asked_which(assistant, user):
+    reply = await say(assistant, user, "còn hiệu lực không")
+    assert "văn bản nào" in reply and "Em chưa làm được việc này" not in reply
+
+
 async def test_a_citizen_asking_for_the_officials_review_is_still_refused(assistant, user):
     reply = await say(assistant, user, "rà soát căn cứ pháp lý các thủ tục")
     assert "Em chưa làm được việc này" in reply

@@ -335,14 +335,26 @@ def _document_asked(register: Register, text: str, day: dt.date) -> Tuple[Option
     return None, None
 
 
+def in_force_asked(text: str) -> bool:
+    """Whether ``text`` asks if something is in force ("… còn hiệu lực không", "… còn áp dụng không")."""
+    return bool(IN_FORCE_ASKED.search(_plain(text)))
+
+
+WHICH_DOCUMENT = ("Anh/chị muốn hỏi hiệu lực của văn bản nào ạ? Anh/chị gõ tên hoặc số hiệu văn bản, ví dụ: \"Luật Cư trú "
+                  "còn hiệu lực không\", \"Nghị định 20/2021 còn áp dụng không\".")
+
+
 def in_force_answer(law: Law, text: str, day: dt.date, ward: Optional[Dict[str, Any]] = None) -> Optional[Answer]:
     """Whether a document the question names is in force on ``day``, from the register's dates (each read in the
     document's own entry-into-force article, named in ``checked``), with the next change the register knows; None when
     the question does not ask that of a registered document. Only a document in force is cited, and only by the
     article its date was read in, retrieved and checked like any citation."""
-    if not IN_FORCE_ASKED.search(_plain(text)):
+    if not in_force_asked(text):
         return None
     register = law.register
+    unknown = [asked for asked in numbers_asked(text) if not registered(register, asked)]
+    if unknown and not any(registered(register, asked) for asked in numbers_asked(text)):
+        return Answer(unknown_document_text(unknown[0]))  # "Luật 999/2099 còn hiệu lực không"
     document, unheld = _document_asked(register, text, day)
     if unheld:  # "Luật Đất đai 2013": not a text the register holds; say which one it holds, and nothing of the other
         now = f" Văn bản đang áp dụng là {document.name}, có hiệu lực từ {_vn_date(document.in_force)}." if document else ""
