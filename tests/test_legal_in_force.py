@@ -26,7 +26,7 @@ def test_a_law_in_force_is_said_with_its_date_and_cited_by_its_own_article(quest
 def test_a_law_that_a_new_one_replaces_next_year_says_so_and_from_when():
     answer = ask("Luật Hộ tịch 60/2014 còn hiệu lực không")
     assert "có hiệu lực từ 01/1/2016" in answer.text
-    assert "Từ 01/3/2027 văn bản này được thay bằng Luật Hộ tịch 2026" in answer.text
+    assert "Từ 01/3/2027 áp dụng Luật Hộ tịch 2026 (03/2026/QH16) thay cho văn bản này" in answer.text
     assert ".md" not in answer.text  # the corpus file is not shown to a citizen
 
 

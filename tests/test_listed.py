@@ -298,10 +298,9 @@ def test_unemployment_benefit_is_said_to_go_to_the_employment_service_with_its_l
 
 def test_every_matter_without_a_code_rests_on_a_law_in_force_in_the_register(catalogue):
     """A matter's `record` is said to the citizen as its legal basis: it must name a registered document in force."""
-    from bot.legal.register import load_register
-    from bot.settings import Settings
+    from tests.legal_asking import LAW
 
-    register = load_register(Settings.from_env(env={}).legal_dir / "register.yml")
+    register = LAW.register
     matters = [i for i in load_procedure_list(DATA / "procedure_list", catalogue).values() if not i.national]
     assert len(matters) >= 2
     for item in matters:

@@ -305,6 +305,23 @@ def _status_text(register: Register, document: Any, day: dt.date) -> str:
     return f"{document.kind} {document.number} ({document.title}) {said}. Em không trích dẫn nội dung văn bản này."
 
 
+def _change_ahead(register: Register, number: str, day: dt.date, within: Optional[int] = None) -> Optional[str]:
+    """The warning about the next change the register knows for ``number`` after ``day`` (replaced, amended, expired),
+    None when there is none (or, with ``within``, none in that many days)."""
+    coming = register.next_change(number, day)
+    if not coming or (within is not None and (coming[2] - day).days > within):
+        return None
+    kind, by, start = coming
+    successor = register.get(by) if by else None
+    if kind == REPLACED and successor:
+        return f"⚠️ Từ {_vn_date(start)} áp dụng {successor.name} thay cho văn bản này."
+    if kind == AMENDED and by:
+        return f"⚠️ Từ {_vn_date(start)} văn bản này được sửa đổi bởi {by}."
+    if kind == EXPIRED:
+        return f"⚠️ Văn bản này hết hiệu lực từ {_vn_date(start)}."
+    return None
+
+
 # "Luật Hộ tịch 2014 còn hiệu lực không", "luật tiếp công dân có hiệu lực từ khi nào", "NĐ 20/2021 còn áp dụng không" (on
 # the text without marks; "ko" written as is)
 IN_FORCE_ASKED = re.compile(
@@ -325,11 +342,11 @@ def _document_asked(register: Register, text: str, day: dt.date) -> Tuple[Option
             return matches[0], None
     for title, year, documents in laws_named(register, text):
         current = [d for d in documents if register.quotable_on(d.number, day)]
-        if year is not None and not any(year in _year(d) for d in documents):
-            return (current[-1] if current else None), f"{title} năm {year}"
         if year is not None:
+            if not any(year in _year(d) for d in documents):
+                return (current[-1] if current else None), f"{title} năm {year}"
             documents = [d for d in documents if year in _year(d)]
-            current = [d for d in documents if register.quotable_on(d.number, day)]
+            current = [d for d in current if year in _year(d)]
         if documents:
             return (current or sorted(documents, key=lambda d: (d.issued or dt.date.min, d.number)))[-1], None
     return None, None
@@ -352,9 +369,9 @@ def in_force_answer(law: Law, text: str, day: dt.date, ward: Optional[Dict[str, 
     if not in_force_asked(text):
         return None
     register = law.register
-    unknown = [asked for asked in numbers_asked(text) if not registered(register, asked)]
-    if unknown and not any(registered(register, asked) for asked in numbers_asked(text)):
-        return Answer(unknown_document_text(unknown[0]))  # "Luật 999/2099 còn hiệu lực không"
+    numbers = numbers_asked(text)
+    if numbers and not any(registered(register, asked) for asked in numbers):
+        return Answer(unknown_document_text(numbers[0]))  # "Luật 999/2099 còn hiệu lực không"
     document, unheld = _document_asked(register, text, day)
     if unheld:  # "Luật Đất đai 2013": not a text the register holds; say which one it holds, and nothing of the other
         now = f" Văn bản đang áp dụng là {document.name}, có hiệu lực từ {_vn_date(document.in_force)}." if document else ""
@@ -363,7 +380,7 @@ def in_force_answer(law: Law, text: str, day: dt.date, ward: Optional[Dict[str, 
     if document is None:
         return None
     status = register.status_on(document.number, day)
-    name = getattr(document, "name", None) or f"{document.kind} {document.number}"
+    name = document.name
     if status.status not in (IN_FORCE, AMENDED):
         return Answer(f"{_status_text(register, document, day)} {_counter(ward)}")
     lines = [f"{name} có hiệu lực từ {_vn_date(document.in_force)} và đang được áp dụng (ngày {_vn_date(day)})."]
@@ -373,14 +390,9 @@ def in_force_answer(law: Law, text: str, day: dt.date, ward: Optional[Dict[str, 
         count = f"{len(in_force_amendments)} văn bản, gần nhất là " if len(in_force_amendments) > 3 else ""
         lines.append(f"Đã được sửa đổi, bổ sung bởi {count}" + ", ".join(
             f"{c.document} (từ {_vn_date(c.start)})" for c in latest) + ".")
-    coming = register.next_change(document.number, day)
-    if coming:
-        kind, by, start = coming
-        successor = register.get(by) if by else None
-        said = {REPLACED: f"được thay bằng {successor.name if successor else by}",
-                EXPIRED: "hết hiệu lực", AMENDED: f"được sửa đổi bởi {by}"}.get(kind)
-        if said:
-            lines.append(f"⚠️ Từ {_vn_date(start)} văn bản này {said}.")
+    ahead = _change_ahead(register, document.number, day)
+    if ahead:
+        lines.append(ahead)
     article = re.match(r"\s*Điều (\d+)", document.checked or "")
     citation = None
     if article and document.quote:
@@ -545,16 +557,9 @@ def answer_question(law: Law, text: str, day: dt.date, *, procedure: Any = None,
         lines.append("Đây là thời hạn người dân phải tự đi làm, không phải thời gian cơ quan giải quyết hồ sơ.")
     if document.caveat:
         lines.append(f"Lưu ý: văn bản trích là {document.caveat}.")
-    coming = register.next_change(document.number, day)
-    if coming and (coming[2] - day).days <= SOON_DAYS:
-        kind, by, start = coming
-        successor = register.get(by) if by else None
-        if kind == "replaced" and successor:
-            lines.append(f"⚠️ Từ {_vn_date(start)} áp dụng {successor.name} thay cho văn bản này.")
-        elif kind == "amended" and by:
-            lines.append(f"⚠️ Từ {_vn_date(start)} văn bản này được sửa đổi bởi {by}.")
-        elif kind == "expired":
-            lines.append(f"⚠️ Văn bản này hết hiệu lực từ {_vn_date(start)}.")
+    ahead = _change_ahead(register, document.number, day, within=SOON_DAYS)
+    if ahead:
+        lines.append(ahead)
     linked = _linked_procedure(law, hit, procedures, procedure)
     buttons = _procedure_buttons(linked) if linked else []
     if linked:
